@@ -1,0 +1,177 @@
+"""Building blocks shared by the event body schemas."""
+
+from __future__ import annotations
+
+from construct import (
+    Adapter,
+    Construct,
+    ConstructError,
+    GreedyBytes,
+    SizeofError,
+    stream_read,
+    stream_tell,
+    stream_write,
+)
+
+__all__ = ["PostHeaderExtra", "Text", "ByteList", "Extra", "known_post_header"]
+
+
+class PostHeaderExtra(Construct):
+    """Post-header bytes past the fields this schema knows, kept raw.
+
+    The length of an event's post-header is not a constant: the format description
+    event in force gives it per type code (``post_header_len``), and a newer server may
+    give more than an older reader knows.  The server then skips the surplus
+    (``Log_event_header`` users in libs/mysql/binlog/event/*.cpp read fields then jump
+    to ``post_header_len``); this construct keeps it so the event round-trips.
+
+    It must follow the known post-header fields of a body schema parsed from the body's
+    first byte.  Parsing reads ``post_header_len - position`` bytes (none when no FDE
+    gives a length).  A post-header shorter than the known fields is an error naming
+    both lengths.  Building writes the given bytes, or pads with zeros up to
+    ``post_header_len`` when given None (a crafted event under a longer table).
+    """
+
+    def _needed(self, stream, context, path) -> int:
+        declared = context._params.get("post_header_len")
+        if declared is None:
+            return 0
+        here = stream_tell(stream, path)
+        if declared < here:
+            raise ConstructError(
+                f"post_header_len {declared} from the format description is shorter than "
+                f"the {here} bytes of known post-header fields",
+                path=path,
+            )
+        return declared - here
+
+    def _parse(self, stream, context, path):
+        return stream_read(stream, self._needed(stream, context, path), path)
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            obj = bytes(self._needed(stream, context, path))
+        stream_write(stream, obj, len(obj), path)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise SizeofError("post-header surplus depends on the format description", path=path)
+
+
+def known_post_header(context, known: int) -> bool:
+    """True when the FDE's post-header length for this event covers ``known`` bytes.
+
+    Used where a field exists only in newer post-header layouts (e.g. the logical
+    clock of MySQL 5.7 GTID events, absent from 5.6's 25-byte post-header).
+    """
+    declared = context._params.get("post_header_len")
+    return declared is None or declared >= known
+
+
+class TextAdapter(Adapter):
+    """Bytes shown as ``str`` when they are valid UTF-8, kept as ``bytes`` otherwise.
+
+    Identifiers and SQL text travel without a charset of their own; decoding as UTF-8
+    when it is valid keeps them readable while a non-UTF-8 value (latin1 query text,
+    say) stays bytes, so parse then build always gives back the same bytes.
+    """
+
+    def _decode(self, obj, context, path):
+        try:
+            return obj.decode("utf-8")
+        except UnicodeDecodeError:
+            return obj
+
+    def _encode(self, obj, context, path):
+        if isinstance(obj, str):
+            return obj.encode("utf-8")
+        return obj
+
+
+def Text(subcon: Construct) -> Construct:
+    return TextAdapter(subcon)
+
+
+class ByteListAdapter(Adapter):
+    """Raw bytes as a list of small ints (the FDE post-header length table)."""
+
+    def _decode(self, obj, context, path):
+        return list(obj)
+
+    def _encode(self, obj, context, path):
+        return bytes(obj)
+
+
+def ByteList(subcon: Construct) -> Construct:
+    return ByteListAdapter(subcon)
+
+
+Extra = GreedyBytes
+"""Body bytes past the fields a schema knows (a newer server's additions), kept raw."""
+
+
+class AllButLast(Construct):
+    """Bytes up to ``reserve`` bytes before the end of the enclosing body.
+
+    ``reserve`` is an int or a context function.  Used for a variable run followed by
+    a fixed trailer, e.g. the FDE's post-header length table before its checksum
+    algorithm byte.
+    """
+
+    def __init__(self, reserve):
+        super().__init__()
+        self.reserve = reserve
+
+    def _parse(self, stream, context, path):
+        from spec.wire import remaining
+
+        reserve = self.reserve(context) if callable(self.reserve) else self.reserve
+        left = remaining(stream)
+        if left is None or left < reserve:
+            raise ConstructError(f"need at least {reserve} more bytes, {left} remain", path=path)
+        return stream_read(stream, left - reserve, path)
+
+    def _build(self, obj, stream, context, path):
+        stream_write(stream, obj, len(obj), path)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise SizeofError("variable size", path=path)
+
+
+class Auto(Construct):
+    """A derived field (a length, a count) computed at build time unless given.
+
+    Parsing returns the stored value.  Building writes the value given, or, when it is
+    None or absent, ``func(context)``: the scapy way, so a length left unset is filled
+    in and one set explicitly is written as given -- which is how a broken event (a
+    lying length) gets crafted.  Note that a parsed event keeps its stored lengths: set
+    them to None after editing the fields they measure.
+    """
+
+    flagbuildnone = True
+
+    def __init__(self, subcon: Construct, func):
+        super().__init__()
+        self.subcon = subcon
+        self.func = func
+
+    def _parse(self, stream, context, path):
+        return self.subcon._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            obj = self.func(context)
+        return self.subcon._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        return self.subcon._sizeof(context, path)
+
+
+def encoded_len(value) -> int:
+    """Length in bytes of a field value that may be held as ``str`` (UTF-8) or ``bytes``."""
+    if value is None:
+        return 0
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    return len(value)

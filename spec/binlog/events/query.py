@@ -1,0 +1,163 @@
+"""QUERY_EVENT (2), its status variables, and QUERY_COMPRESSED_EVENT's shared layout.
+
+MySQL ``libs/mysql/binlog/event/statement_events.{h,cpp}`` (``Query_event``,
+``enum_query_event_status_vars``), MariaDB ``sql/log_event.h`` / ``log_event.cc``
+(``Query_log_event``, codes 128-131).
+
+Post-header (``QUERY_HEADER_LEN`` = 13 in binlog v4, 11 in v1/v3, which have no
+status variables): thread_id, exec_time, db_len, error_code, status_vars_len.
+Body: the status-variable block, the default database and a NUL, the statement.
+
+Status variables are a sequence of (code, value) pairs whose value layout depends on
+the code.  The server stops reading at a code it does not know (it cannot tell the
+value's length); so do we, and the unknown code with every byte after it in the block
+is kept raw as ``value``, so the event still round-trips.
+"""
+
+from __future__ import annotations
+
+from construct import (
+    Array,
+    Bytes,
+    Computed,
+    Const,
+    FixedSized,
+    GreedyBytes,
+    GreedyRange,
+    If,
+    Struct,
+    Switch,
+    this,
+)
+
+from spec.binlog.common import Auto, PostHeaderExtra, Text, encoded_len, known_post_header
+from spec.binlog.eventspec import EventSpec
+from spec.wire import Int1, Int2, Int3, Int4, Int8, NulBytes
+
+OVER_MAX_DBS_IN_EVENT_MTS = 254
+"""Q_UPDATED_DB_NAMES count meaning "too many databases, names not listed"."""
+
+# MySQL enum_query_event_status_vars and MariaDB's additions.
+Q_FLAGS2_CODE = 0
+Q_SQL_MODE_CODE = 1
+Q_CATALOG_CODE = 2
+Q_AUTO_INCREMENT = 3
+Q_CHARSET_CODE = 4
+Q_TIME_ZONE_CODE = 5
+Q_CATALOG_NZ_CODE = 6
+Q_LC_TIME_NAMES_CODE = 7
+Q_CHARSET_DATABASE_CODE = 8
+Q_TABLE_MAP_FOR_UPDATE_CODE = 9
+Q_MASTER_DATA_WRITTEN_CODE = 10
+Q_INVOKER = 11
+Q_UPDATED_DB_NAMES = 12
+Q_MICROSECONDS = 13
+Q_COMMIT_TS = 14
+Q_COMMIT_TS2 = 15
+Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP = 16
+Q_DDL_LOGGED_WITH_XID = 17
+Q_DEFAULT_COLLATION_FOR_UTF8MB4 = 18
+Q_SQL_REQUIRE_PRIMARY_KEY = 19
+Q_DEFAULT_TABLE_ENCRYPTION = 20
+Q_HRNOW = 128
+Q_XID = 129
+Q_GTID_FLAGS3 = 130
+Q_CHARACTER_SET_COLLATIONS = 131
+
+STATUS_VAR_NAMES = {
+    value: name
+    for name, value in dict(globals()).items()
+    if name.startswith("Q_") and isinstance(value, int)
+}
+"""Code -> server name, e.g. ``0 -> "Q_FLAGS2_CODE"``."""
+
+# MariaDB Gtid_log_event flags_extra bits that make Q_GTID_FLAGS3 carry a sequence
+# number of the START ALTER it belongs to (sql/log_event.h: FL_START_ALTER_E1,
+# FL_COMMIT_ALTER_E1, FL_ROLLBACK_ALTER_E1).
+_ALTER_FLAGS = 0x02 | 0x04 | 0x08
+
+def _short_string():
+    """A 1-byte length then that many bytes (time zone, catalog, invoker parts)."""
+    return Struct("length" / Auto(Int1, lambda ctx: encoded_len(ctx.value)),
+                  "value" / Text(Bytes(this.length)))
+
+
+StatusVarValues = {
+    Q_FLAGS2_CODE: Int4,
+    Q_SQL_MODE_CODE: Int8,
+    Q_CATALOG_CODE: Struct(
+        "length" / Auto(Int1, lambda ctx: encoded_len(ctx.value)),
+        "value" / Text(Bytes(this.length)),
+        Const(b"\0"),
+    ),
+    Q_AUTO_INCREMENT: Struct("increment" / Int2, "offset" / Int2),
+    Q_CHARSET_CODE: Struct(
+        "character_set_client" / Int2,
+        "collation_connection" / Int2,
+        "collation_server" / Int2,
+    ),
+    Q_TIME_ZONE_CODE: _short_string(),
+    Q_CATALOG_NZ_CODE: _short_string(),
+    Q_LC_TIME_NAMES_CODE: Int2,
+    Q_CHARSET_DATABASE_CODE: Int2,
+    Q_TABLE_MAP_FOR_UPDATE_CODE: Int8,
+    Q_MASTER_DATA_WRITTEN_CODE: Int4,
+    Q_INVOKER: Struct("user" / _short_string(), "host" / _short_string()),
+    Q_UPDATED_DB_NAMES: Struct(
+        "count" / Auto(Int1, lambda ctx: len(ctx.names or [])),
+        "names" / If(this.count != OVER_MAX_DBS_IN_EVENT_MTS, Array(this.count, Text(NulBytes))),
+    ),
+    Q_MICROSECONDS: Int3,
+    Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP: Int1,
+    Q_DDL_LOGGED_WITH_XID: Int8,
+    Q_DEFAULT_COLLATION_FOR_UTF8MB4: Int2,
+    Q_SQL_REQUIRE_PRIMARY_KEY: Int1,
+    Q_DEFAULT_TABLE_ENCRYPTION: Int1,
+    Q_HRNOW: Int3,
+    Q_XID: Int8,
+    Q_GTID_FLAGS3: Struct(
+        "flags3" / Int1,
+        "sa_seq_no" / If(this.flags3 & _ALTER_FLAGS, Int8),
+    ),
+    Q_CHARACTER_SET_COLLATIONS: Struct(
+        "count" / Auto(Int1, lambda ctx: len(ctx.pairs)),
+        "pairs" / Array(this.count, Struct("charset_id" / Int2, "collation_id" / Int2)),
+    ),
+}
+
+StatusVar = Struct(
+    "code" / Int1,
+    "name" / Computed(lambda ctx: STATUS_VAR_NAMES.get(ctx.code, f"UNKNOWN_{ctx.code}")),
+    "value" / Switch(this.code, StatusVarValues, default=GreedyBytes),
+)
+"""One status variable.  An unknown code takes the rest of the block raw."""
+
+StatusVars = GreedyRange(StatusVar)
+
+
+def _status_vars_len(ctx) -> int:
+    return len(StatusVars.build(ctx.status_vars or [], **ctx._params))
+
+
+QUERY_HEADER_LEN = 13
+
+QueryEvent = Struct(
+    # post-header
+    "thread_id" / Int4,
+    "exec_time" / Int4,
+    "db_len" / Auto(Int1, lambda ctx: encoded_len(ctx.db)),
+    "error_code" / Int2,
+    "status_vars_len" / If(lambda ctx: known_post_header(ctx, QUERY_HEADER_LEN),
+                           Auto(Int2, _status_vars_len)),
+    "post_header_extra" / PostHeaderExtra(),
+    # body
+    "status_vars" / FixedSized(lambda ctx: ctx.status_vars_len or 0, StatusVars),
+    "db" / Text(Bytes(this.db_len)),
+    Const(b"\0"),
+    "query" / Text(GreedyBytes),
+)
+"""QUERY_EVENT body.  ``query`` runs to the end of the body."""
+
+SPECS = [
+    EventSpec(2, "QUERY_EVENT", QueryEvent, doc="A statement, DDL, or BEGIN/COMMIT"),
+]
