@@ -59,7 +59,7 @@ from spec.binlog.constants import (
     event_type_name,
 )
 from spec.binlog.events.fde import (
-    FormatDescriptionEvent,
+    event_type_permutation,
     has_checksum_alg,
     old_post_header_lengths,
     server_version_text,
@@ -98,6 +98,7 @@ class FormatContext:
         "checksum_alg",
         "server_version",
         "flavour",
+        "permutation",
         "_params",
     )
 
@@ -110,6 +111,7 @@ class FormatContext:
         checksum_alg: int = ChecksumAlg.BINLOG_CHECKSUM_ALG_OFF,
         server_version: str = "",
         flavour: Flavour = MYSQL,
+        permutation: tuple[int, ...] | None = None,
     ) -> None:
         self.binlog_version = binlog_version
         self.header_len = header_len
@@ -117,6 +119,7 @@ class FormatContext:
         self.checksum_alg = checksum_alg
         self.server_version = server_version
         self.flavour = flavour
+        self.permutation = permutation
         self._params: dict[int, dict[str, Any]] = {}
 
     @classmethod
@@ -139,14 +142,34 @@ class FormatContext:
         """
         version = server_version_text(body.server_version)
         alg = body.get("checksum_alg")
+        table = list(body.post_header_lengths)
+        permutation = event_type_permutation(version, len(table))
+        if permutation:
+            # The table is indexed by the file's codes; re-index it by today's.
+            permuted = list(table)
+            for file_code in range(1, len(table) + 1):
+                permuted[permutation[file_code] - 1] = table[file_code - 1]
+            table = permuted
         return cls(
             binlog_version=body.binlog_version,
             header_len=body.header_length,
-            post_header_lengths=list(body.post_header_lengths),
+            post_header_lengths=table,
+            permutation=permutation,
             checksum_alg=CRC32 if alg == CRC32 else ChecksumAlg.BINLOG_CHECKSUM_ALG_OFF,
             server_version=version,
             flavour=flavour or flavour_for_server_version(version),
         )
+
+    def canonical(self, code: int) -> int:
+        """Today's type code for a code as written in the file (see ``permutation``)."""
+        perm = self.permutation
+        if perm is not None and code < len(perm):
+            return perm[code]
+        return code
+
+    def spec_for(self, code: int):
+        """The event spec for a code as written in the file."""
+        return self.flavour.spec_for(self.canonical(code))
 
     @property
     def has_checksums(self) -> bool:
@@ -159,11 +182,11 @@ class FormatContext:
         return table[code - 1]
 
     def params(self, code: int) -> dict[str, Any]:
-        """Context parameters for parsing or building a body of type ``code``."""
+        """Context parameters for parsing or building a body of file type ``code``."""
         params = self._params.get(code)
         if params is None:
             params = self._params[code] = {
-                "post_header_len": self.post_header_len(code),
+                "post_header_len": self.post_header_len(self.canonical(code)),
                 "header_len": self.header_len,
                 "binlog_version": self.binlog_version,
                 "server_version": self.server_version,
@@ -178,6 +201,7 @@ class FormatContext:
             post_header_lengths=self.post_header_lengths,
             server_version=self.server_version,
             flavour=self.flavour,
+            permutation=self.permutation,
         )
 
 
@@ -407,8 +431,8 @@ class BinlogReader:
         return event
 
     def _name(self, code: int) -> str:
-        spec = self.context.flavour.spec_for(code)
-        return spec.name if spec else event_type_name(code)
+        spec = self.context.spec_for(code)
+        return spec.name if spec else event_type_name(self.context.canonical(code))
 
     def _decode(self, raw: bytes, offset: int, code: int, name: str, timestamp: int,
                 server_id: int, size: int, log_pos: int | None, flags: int) -> Event:
@@ -436,7 +460,7 @@ class BinlogReader:
                                      f"{actual:08x} computed", offset=offset,
                                      event_type=name, field="checksum")
         body_bytes = raw[hl : size - trailer]
-        spec = ctx.flavour.spec_for(code)
+        spec = ctx.spec_for(code)
         cls: type[Event] = Event
         if spec is None:
             cls, body = UnknownEvent, Container(raw=body_bytes)
@@ -463,6 +487,12 @@ class BinlogReader:
             raw=raw if self.keep_raw else None,
         )
         if is_fde:
+            if body.header_length != LOG_EVENT_HEADER_LEN:
+                # Every v4 writer uses 19; a longer header would need its surplus kept,
+                # a shorter one cannot hold the v4 fields.
+                raise self._fail(EventBodyError, f"unsupported common-header length "
+                                 f"{body.header_length} (binlog v4 uses 19)", offset=offset,
+                                 event_type=name, field="header_length")
             self.context = FormatContext.from_fde(body, self.forced_flavour)
         elif spec is not None and spec.compressed and self.expand_compressed:
             from mysqlproto.compression import expand
@@ -512,18 +542,15 @@ class BinlogReader:
     def _resync(self, start: int) -> int | None:
         """Index of the next plausible event header at or after ``start``, if any.
 
-        Plausible: a type code the flavour knows, a size that fits, and either a
-        matching CRC (when checksums are on) or a ``log_pos`` that points just past it.
+        Plausible: a size that fits, and either a matching CRC (when checksums are on)
+        or a ``log_pos`` that points just past it.
         """
         ctx = self.context
         if ctx.header_len != LOG_EVENT_HEADER_LEN:
             return None
         buf = self._buf
-        known = ctx.flavour.specs
         end = len(buf) - LOG_EVENT_HEADER_LEN
         for i in range(start, end + 1):
-            if buf[i + 4] not in known:
-                continue
             _, code, _, size, log_pos, _ = _HEADER_V4.unpack_from(buf, i)
             if size < LOG_EVENT_HEADER_LEN or i + size > len(buf):
                 continue
@@ -594,7 +621,7 @@ def encode_event(event: Event, ctx: FormatContext, position: int | None) -> byte
         return event.raw or b""
     code = event.type_code
     hl = ctx.header_len
-    spec = ctx.flavour.spec_for(code)
+    spec = ctx.spec_for(code)
     if isinstance(event, UnknownEvent) or spec is None:
         body_bytes = bytes(event.body["raw"])
     else:

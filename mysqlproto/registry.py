@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from spec.binlog.eventspec import EventSpec
 from mysqlproto.errors import RegistryError
+from spec.binlog.eventspec import EventSpec
 
 
 class Flavour:

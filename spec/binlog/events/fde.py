@@ -142,6 +142,31 @@ def old_post_header_lengths(binlog_version: int) -> list[int]:
     ]
 
 
+# Development trees of 5.1/5.2 (the "wl2325" replication trees) numbered the events
+# after FORMAT_DESCRIPTION_EVENT differently.  The server recognises them by version
+# string and maps their codes (libbinlogevents/src/control_events.cpp,
+# Format_description_event::Format_description_event, ``event_type_permutation``):
+# index = code in the file, value = code today.
+_PRE_GA_PERMUTATION = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                       19,  # TABLE_MAP_EVENT
+                       20, 21, 22,  # PRE_GA_WRITE/UPDATE/DELETE_ROWS_EVENT
+                       16,  # XID_EVENT
+                       17,  # BEGIN_LOAD_QUERY_EVENT
+                       18)  # EXECUTE_LOAD_QUERY_EVENT
+_PRE_GA_VERSION = re.compile(r"5\.(1\.[1-5]-a_drop5|1\.4-a_drop6|2\.[0-2]-a_drop6)")
+
+
+def event_type_permutation(server_version: str, n_types: int) -> tuple[int, ...] | None:
+    """The file-code -> today's-code map for a pre-GA 5.1/5.2 development tree, or None.
+
+    Applies, as in the server, to versions ``5.1.[1-5]-a_drop5*``, ``5.1.4-a_drop6*``
+    and ``5.2.[0-2]-a_drop6*`` whose FDE lists 22 event types.
+    """
+    if n_types == 22 and _PRE_GA_VERSION.match(server_version):
+        return _PRE_GA_PERMUTATION
+    return None
+
+
 SPECS = [
     EventSpec(1, "START_EVENT_V3", StartEventV3, doc="Start of a binlog v1/v3 file"),
     EventSpec(15, "FORMAT_DESCRIPTION_EVENT", FormatDescriptionEvent,
