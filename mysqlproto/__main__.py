@@ -1,0 +1,3 @@
+from mysqlproto.cli import main
+
+raise SystemExit(main())
