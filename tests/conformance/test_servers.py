@@ -58,7 +58,7 @@ from conformance.servers.dsn import DsnServer
 from conformance.servers.local import LocalServer, relevant_error_line
 from conformance.servers.system import file_lock
 
-pytest_plugins = ["conformance.servers.pytest_plugin"]
+
 
 #: Backend name -> (flavour, VERSION() prefix).
 EXPECTED = {
