@@ -140,9 +140,9 @@ class FormatContext:
         ``flavour`` forces the event registry; by default it follows the server
         version (MariaDB or MySQL).
         """
-        version = server_version_text(body.server_version)
+        version = server_version_text(body["server_version"])
         alg = body.get("checksum_alg")
-        table = list(body.post_header_lengths)
+        table = list(body["post_header_lengths"])
         permutation = event_type_permutation(version, len(table))
         if permutation:
             # The table is indexed by the file's codes; re-index it by today's.
@@ -151,8 +151,8 @@ class FormatContext:
                 permuted[permutation[file_code] - 1] = table[file_code - 1]
             table = permuted
         return cls(
-            binlog_version=body.binlog_version,
-            header_len=body.header_length,
+            binlog_version=body["binlog_version"],
+            header_len=body["header_length"],
             post_header_lengths=table,
             permutation=permutation,
             checksum_alg=CRC32 if alg == CRC32 else ChecksumAlg.BINLOG_CHECKSUM_ALG_OFF,

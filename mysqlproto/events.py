@@ -40,6 +40,8 @@ class Event:
     raw: bytes | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.body, dict) and not isinstance(self.body, Container):
+            self.body = Container(self.body)
         if not self.name:
             self.name = event_type_name(self.type_code)
 

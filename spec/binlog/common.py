@@ -6,6 +6,7 @@ from construct import (
     Adapter,
     Construct,
     ConstructError,
+    Default,
     GreedyBytes,
     SizeofError,
     stream_read,
@@ -31,6 +32,10 @@ class PostHeaderExtra(Construct):
     both lengths.  Building writes the given bytes, or pads with zeros up to
     ``post_header_len`` when given None (a crafted event under a longer table).
     """
+
+    def __init__(self):
+        super().__init__()
+        self.flagbuildnone = True  # may be left out when building
 
     def _needed(self, stream, context, path) -> int:
         declared = context._params.get("post_header_len")
@@ -106,8 +111,9 @@ def ByteList(subcon: Construct) -> Construct:
     return ByteListAdapter(subcon)
 
 
-Extra = GreedyBytes
-"""Body bytes past the fields a schema knows (a newer server's additions), kept raw."""
+Extra = Default(GreedyBytes, b"")
+"""Body bytes past the fields a schema knows (a newer server's additions), kept raw;
+empty when a crafted event leaves it out."""
 
 
 class AllButLast(Construct):
@@ -149,12 +155,11 @@ class Auto(Construct):
     them to None after editing the fields they measure.
     """
 
-    flagbuildnone = True
-
     def __init__(self, subcon: Construct, func):
         super().__init__()
         self.subcon = subcon
         self.func = func
+        self.flagbuildnone = True  # may be left out when building
 
     def _parse(self, stream, context, path):
         return self.subcon._parsereport(stream, context, path)
