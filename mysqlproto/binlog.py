@@ -40,6 +40,7 @@ from construct import Container
 from mysqlproto.errors import (
     BadMagicError,
     ChecksumError,
+    CompressionError,
     DecodeError,
     EventBodyError,
     EventLengthError,
@@ -64,6 +65,7 @@ from spec.binlog.events.fde import (
     old_post_header_lengths,
     server_version_text,
 )
+from spec.binlog.events.mariadb import CompressedDataError
 
 __all__ = [
     "FormatContext",
@@ -470,6 +472,9 @@ class BinlogReader:
             except DecodeError as exc:
                 raise self._fail(type(exc), exc.reason, offset=offset, event_type=name,
                                  field=exc.field) from exc
+            except CompressedDataError as exc:
+                raise self._fail(CompressionError, _error_reason(exc), offset=offset,
+                                 event_type=name, field=_error_path(exc)) from exc
             except Exception as exc:  # construct and adapters: wrapped at the boundary
                 raise self._fail(EventBodyError, _error_reason(exc), offset=offset,
                                  event_type=name, field=_error_path(exc)) from exc

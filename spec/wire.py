@@ -51,6 +51,7 @@ __all__ = [
     "Tail",
     "Remaining",
     "remaining",
+    "lenenc_size",
 ]
 
 Int1 = Int8ul
@@ -196,3 +197,14 @@ class Remaining(Construct):
 
 def stream_position(stream, path) -> int:
     return stream_tell(stream, path)
+
+
+def lenenc_size(value: int | None) -> int:
+    """Bytes ``int<lenenc>`` takes for ``value`` in its shortest form (NULL: 1)."""
+    if value is None or value < 0xFB:
+        return 1
+    if value < 1 << 16:
+        return 3
+    if value < 1 << 24:
+        return 4
+    return 9

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 from construct import (
     Adapter,
     Construct,
     ConstructError,
     Default,
     GreedyBytes,
+    If,
     SizeofError,
     stream_read,
     stream_tell,
@@ -180,3 +183,39 @@ def encoded_len(value) -> int:
     if isinstance(value, str):
         return len(value.encode("utf-8"))
     return len(value)
+
+
+def post_header_len(ctx) -> int | None:
+    """The FDE's post-header length for the event being parsed or built."""
+    return ctx._params.get("post_header_len")
+
+
+def PostHeaderSurplus(known: int):
+    """:class:`PostHeaderExtra` only when the FDE gives more than ``known`` bytes.
+
+    Some FDEs list a post-header length smaller than the fields an event type has
+    (MySQL 9 gives 0 for the V1 rows events it no longer writes); the servers then
+    read the fields regardless, so a shorter length means no surplus, not an error.
+    """
+    return If(lambda ctx: (post_header_len(ctx) or 0) > known, _SurplusBytes())
+
+
+class _SurplusBytes(PostHeaderExtra):
+    def __init__(self):
+        super().__init__()
+        self.flagbuildnone = True  # None builds the zero padding
+
+
+def built_size(subcon, key: str):
+    """An :class:`Auto` function: the size ``subcon`` gives ``ctx[key]`` when built.
+
+    The value is built with the enclosing context, so a field whose layout depends
+    on its neighbours (column metadata on the column types) is measured correctly.
+    """
+
+    def size(ctx) -> int:
+        stream = io.BytesIO()
+        subcon._build(ctx[key], stream, ctx, "(size)")
+        return len(stream.getvalue())
+
+    return size

@@ -29,13 +29,7 @@ _MARIADB_MODULES = ["mariadb"]
 def _collect(modules: list[str]) -> list[EventSpec]:
     specs: list[EventSpec] = []
     for name in modules:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        specs.extend(module.SPECS)
+        specs.extend(importlib.import_module(f"{__name__}.{name}").SPECS)
     return specs
 
 

@@ -1,0 +1,459 @@
+"""TABLE_MAP_EVENT (19): the table definition that row events refer to by number.
+
+MySQL ``libs/mysql/binlog/event/rows_event.{h,cpp}`` (``Table_map_event``, its
+``Optional_metadata_field_type`` enum and ``Optional_metadata_fields`` parser),
+``sql/log_event.cc`` (``Table_map_log_event::init_*_field`` writers,
+``is_numeric_type``); MariaDB ``sql/log_event.h`` / ``log_event.cc``
+(``Table_map_log_event``, same optional-metadata codes 1-11) and ``include/mysql_com.h``
+(``MYSQL_TYPE_BLOB_COMPRESSED`` = 140, ``MYSQL_TYPE_VARCHAR_COMPRESSED`` = 141).
+
+Post-header (``TABLE_MAP_HEADER_LEN`` = 8): table_id (6 bytes; 4 bytes when the FDE
+gives a post-header length of 6, as the 5.1 development trees before 5.1.4 wrote it),
+flags.  Body: database and table names (a 1-byte length, the name, a NUL), the column
+count (``int<lenenc>``), one type byte per column, then -- absent from those early
+trees, so read only when bytes remain, as MySQL does -- the per-column metadata block
+(``int<lenenc>`` length, bytes), the nullability bitmap, and from MySQL 8.0.1 /
+MariaDB 10.5 the optional metadata: type-length-value fields running to the end of
+the body.
+
+The column metadata is decoded per column type into a list, and each optional
+metadata field into a list or record (column names, signedness bits...).  Every
+decoded value is checked to rebuild to the bytes it came from; a block whose layout
+this module does not know (an unknown column type, an unknown optional-metadata
+type, a malformed field) stays raw ``bytes`` instead, so every event round-trips.
+"""
+
+from __future__ import annotations
+
+import io
+
+from construct import (
+    Adapter,
+    Array,
+    Bytes,
+    Computed,
+    Const,
+    Construct,
+    ConstructError,
+    Container,
+    Default,
+    Error,
+    FixedSized,
+    GreedyBytes,
+    GreedyRange,
+    If,
+    IfThenElse,
+    Pass,
+    PrefixedArray,
+    SizeofError,
+    Struct,
+    Switch,
+    stream_tell,
+    this,
+)
+
+from spec.binlog.common import (
+    Auto,
+    ByteList,
+    Extra,
+    PostHeaderSurplus,
+    Text,
+    built_size,
+    encoded_len,
+    post_header_len,
+)
+from spec.binlog.eventspec import EventSpec
+from spec.wire import Int1, Int2, Int4, Int6, LenencBytes, LenencInt, lenenc_size, remaining
+
+# -- helpers shared with rows.py and mariadb.py ----------------------------------
+
+
+def short_table_id(ctx) -> bool:
+    """A 6-byte post-header means a 4-byte table id (trees before 5.1.4).
+
+    ``post_header_len == 6`` is the test both servers make
+    (``Table_map_event::Table_map_event``, ``Rows_event::Rows_event``).
+    """
+    return post_header_len(ctx) == 6
+
+
+def bytes_remain(ctx) -> bool:
+    """While parsing: bytes are left in the body.  While building: always False."""
+    return bool(ctx._parsing and remaining(ctx._io))
+
+
+class StrictLenencIntConstruct(Construct):
+    """``int<lenenc>`` that refuses a non-shortest encoding.
+
+    The servers write lengths in the shortest form (``net_store_length``).  Inside an
+    open-ended region, refusing the other forms makes a field that uses one fall back
+    to raw bytes, which rebuild exactly, instead of being re-encoded shorter.
+    """
+
+    def _parse(self, stream, context, path):
+        start = stream_tell(stream, path)
+        value = LenencInt._parsereport(stream, context, path)
+        if stream_tell(stream, path) - start != lenenc_size(value):
+            raise ConstructError(f"int<lenenc> {value} not in its shortest form", path=path)
+        return value
+
+    def _build(self, obj, stream, context, path):
+        return LenencInt._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise SizeofError("int<lenenc> has a variable size", path=path)
+
+
+StrictLenencInt = StrictLenencIntConstruct()
+
+
+class DecodedOrRaw(Adapter):
+    """A byte block shown decoded by ``decoder``, or kept raw when that is not exact.
+
+    Parsing decodes the block; if decoding fails, leaves bytes over, or the decoded
+    value does not rebuild to the very same bytes, the block is returned as ``bytes``
+    instead.  Building writes ``bytes`` as they are and encodes anything else.  Use
+    it inside a bound (``FixedSized``) for open-ended regions a newer server may fill
+    with layouts this module does not know.
+    """
+
+    def __init__(self, decoder):
+        super().__init__(GreedyBytes)
+        self.decoder = decoder
+
+    def _decode(self, obj, context, path):
+        try:
+            stream = io.BytesIO(obj)
+            value = self.decoder._parsereport(stream, context, path)
+            if stream.tell() != len(obj):
+                return obj
+            if self._encode(value, context, path) != obj:
+                return obj
+        except Exception:  # noqa: BLE001 - any failure to decode means "keep it raw"
+            return obj
+        return value
+
+    def _encode(self, obj, context, path):
+        if isinstance(obj, (bytes, bytearray)):
+            return bytes(obj)
+        stream = io.BytesIO()
+        self.decoder._build(obj, stream, context, path)
+        return stream.getvalue()
+
+
+class BitList(Adapter):
+    """Bytes as a list of bools, most significant bit of each byte first.
+
+    This is the bit order of the SIGNEDNESS and COLUMN_VISIBILITY optional metadata
+    (``parse_signedness``/``parse_column_visibility`` test ``0x80`` down to ``0x01``).
+    ``count(ctx)`` says how many bits are meaningful: when the bytes are exactly
+    enough for them and the padding bits are clear, the list has ``count`` entries;
+    otherwise every bit is kept, so the bytes always rebuild.
+    """
+
+    def __init__(self, count):
+        super().__init__(GreedyBytes)
+        self.count = count
+
+    def _decode(self, obj, context, path):
+        bits = [bool(byte & (0x80 >> i)) for byte in obj for i in range(8)]
+        n = self.count(context)
+        if n is not None and (n + 7) // 8 == len(obj) and not any(bits[n:]):
+            return bits[:n]
+        return bits
+
+    def _encode(self, obj, context, path):
+        out = bytearray((len(obj) + 7) // 8)
+        for i, bit in enumerate(obj):
+            if bit:
+                out[i // 8] |= 0x80 >> (i % 8)
+        return bytes(out)
+
+
+# -- column types (enum_field_types, include/field_types.h) -----------------------
+
+MYSQL_TYPE_DECIMAL = 0
+MYSQL_TYPE_TINY = 1
+MYSQL_TYPE_SHORT = 2
+MYSQL_TYPE_LONG = 3
+MYSQL_TYPE_FLOAT = 4
+MYSQL_TYPE_DOUBLE = 5
+MYSQL_TYPE_NULL = 6
+MYSQL_TYPE_TIMESTAMP = 7
+MYSQL_TYPE_LONGLONG = 8
+MYSQL_TYPE_INT24 = 9
+MYSQL_TYPE_DATE = 10
+MYSQL_TYPE_TIME = 11
+MYSQL_TYPE_DATETIME = 12
+MYSQL_TYPE_YEAR = 13
+MYSQL_TYPE_NEWDATE = 14
+MYSQL_TYPE_VARCHAR = 15
+MYSQL_TYPE_BIT = 16
+MYSQL_TYPE_TIMESTAMP2 = 17
+MYSQL_TYPE_DATETIME2 = 18
+MYSQL_TYPE_TIME2 = 19
+MYSQL_TYPE_TYPED_ARRAY = 20
+MYSQL_TYPE_BLOB_COMPRESSED = 140  # MariaDB
+MYSQL_TYPE_VARCHAR_COMPRESSED = 141  # MariaDB
+MYSQL_TYPE_VECTOR = 242  # MySQL 9.0
+MYSQL_TYPE_INVALID = 243
+MYSQL_TYPE_BOOL = 244
+MYSQL_TYPE_JSON = 245
+MYSQL_TYPE_NEWDECIMAL = 246
+MYSQL_TYPE_ENUM = 247
+MYSQL_TYPE_SET = 248
+MYSQL_TYPE_TINY_BLOB = 249
+MYSQL_TYPE_MEDIUM_BLOB = 250
+MYSQL_TYPE_LONG_BLOB = 251
+MYSQL_TYPE_BLOB = 252
+MYSQL_TYPE_VAR_STRING = 253
+MYSQL_TYPE_STRING = 254
+MYSQL_TYPE_GEOMETRY = 255
+
+COLUMN_TYPE_NAMES = {
+    value: name
+    for name, value in dict(globals()).items()
+    if name.startswith("MYSQL_TYPE_") and isinstance(value, int)
+}
+"""Code -> server name, e.g. ``15 -> "MYSQL_TYPE_VARCHAR"``."""
+
+NUMERIC_TYPES = frozenset({
+    MYSQL_TYPE_TINY, MYSQL_TYPE_SHORT, MYSQL_TYPE_INT24, MYSQL_TYPE_LONG,
+    MYSQL_TYPE_LONGLONG, MYSQL_TYPE_NEWDECIMAL, MYSQL_TYPE_FLOAT, MYSQL_TYPE_DOUBLE,
+})
+"""The columns SIGNEDNESS has a bit for (``is_numeric_type`` in the servers)."""
+
+
+class StringMetadataAdapter(Adapter):
+    """The 2 metadata bytes of CHAR/ENUM/SET columns as ``real_type`` and ``length``.
+
+    The server stores the real type in the first byte and the low 8 bits of the field
+    length in the second; a length over 255 folds its bits 8-9, inverted, into bits
+    4-5 of the first byte (``Field_string::do_save_field_metadata``, bug #37426).  The
+    real types (STRING, VAR_STRING, ENUM, SET) all have those two bits set, which is
+    how a reader tells the cases apart.
+    """
+
+    def _decode(self, obj, context, path):
+        first, second = obj[0], obj[1]
+        if first & 0x30 != 0x30:
+            return _string_meta(first | 0x30, second | (((first & 0x30) ^ 0x30) << 4))
+        return _string_meta(first, second)
+
+    def _encode(self, obj, context, path):
+        length = obj["length"]
+        return bytes((obj["real_type"] ^ ((length & 0x300) >> 4), length & 0xFF))
+
+
+def _string_meta(real_type, length):
+    return Container(real_type=real_type, length=length)
+
+
+StringMetadata = StringMetadataAdapter(Bytes(2))
+
+_NO_METADATA = Pass
+_METADATA_BY_TYPE = {
+    MYSQL_TYPE_DECIMAL: _NO_METADATA,
+    MYSQL_TYPE_TINY: _NO_METADATA,
+    MYSQL_TYPE_SHORT: _NO_METADATA,
+    MYSQL_TYPE_LONG: _NO_METADATA,
+    MYSQL_TYPE_NULL: _NO_METADATA,
+    MYSQL_TYPE_TIMESTAMP: _NO_METADATA,
+    MYSQL_TYPE_LONGLONG: _NO_METADATA,
+    MYSQL_TYPE_INT24: _NO_METADATA,
+    MYSQL_TYPE_DATE: _NO_METADATA,
+    MYSQL_TYPE_TIME: _NO_METADATA,
+    MYSQL_TYPE_DATETIME: _NO_METADATA,
+    MYSQL_TYPE_YEAR: _NO_METADATA,
+    MYSQL_TYPE_NEWDATE: _NO_METADATA,
+    # pack length: sizeof(float) / sizeof(double)
+    MYSQL_TYPE_FLOAT: Int1,
+    MYSQL_TYPE_DOUBLE: Int1,
+    # maximum length in bytes, 2 bytes little-endian
+    MYSQL_TYPE_VARCHAR: Int2,
+    MYSQL_TYPE_VARCHAR_COMPRESSED: Int2,
+    # bits past the last whole byte (0-7), then whole bytes (Field_bit)
+    MYSQL_TYPE_BIT: Struct("bits" / Int1, "bytes" / Int1),
+    # fractional-second precision
+    MYSQL_TYPE_TIMESTAMP2: Int1,
+    MYSQL_TYPE_DATETIME2: Int1,
+    MYSQL_TYPE_TIME2: Int1,
+    MYSQL_TYPE_NEWDECIMAL: Struct("precision" / Int1, "scale" / Int1),
+    # bytes of the length prefix of the value (1-4)
+    MYSQL_TYPE_TINY_BLOB: Int1,
+    MYSQL_TYPE_MEDIUM_BLOB: Int1,
+    MYSQL_TYPE_LONG_BLOB: Int1,
+    MYSQL_TYPE_BLOB: Int1,
+    MYSQL_TYPE_BLOB_COMPRESSED: Int1,
+    MYSQL_TYPE_GEOMETRY: Int1,
+    MYSQL_TYPE_JSON: Int1,
+    MYSQL_TYPE_VECTOR: Int1,
+    MYSQL_TYPE_STRING: StringMetadata,
+    MYSQL_TYPE_VAR_STRING: StringMetadata,
+    MYSQL_TYPE_ENUM: StringMetadata,
+    MYSQL_TYPE_SET: StringMetadata,
+    # MYSQL_TYPE_TYPED_ARRAY (element type byte + up to 3 bytes of its metadata)
+    # is not decoded: its layout is not documented precisely enough, so a table
+    # with one keeps its metadata block raw.
+}
+
+
+def _column_type_at(ctx) -> int:
+    return ctx.column_types[ctx._index]
+
+
+ColumnMetadataDecoder = Array(
+    lambda ctx: len(ctx.column_types),
+    Switch(_column_type_at, _METADATA_BY_TYPE, default=Error),
+)
+"""One entry per column: None (no metadata), an int, or a small record."""
+
+ColumnMetadata = DecodedOrRaw(ColumnMetadataDecoder)
+
+
+# -- optional metadata (Table_map_event::Optional_metadata_field_type) ------------
+
+SIGNEDNESS = 1
+DEFAULT_CHARSET = 2
+COLUMN_CHARSET = 3
+COLUMN_NAME = 4
+SET_STR_VALUE = 5
+ENUM_STR_VALUE = 6
+GEOMETRY_TYPE = 7
+SIMPLE_PRIMARY_KEY = 8
+PRIMARY_KEY_WITH_PREFIX = 9
+ENUM_AND_SET_DEFAULT_CHARSET = 10
+ENUM_AND_SET_COLUMN_CHARSET = 11
+COLUMN_VISIBILITY = 12  # MySQL 8.0.23
+VECTOR_DIMENSIONALITY = 13  # MySQL 9.0
+
+OPTIONAL_METADATA_NAMES = {
+    SIGNEDNESS: "SIGNEDNESS",
+    DEFAULT_CHARSET: "DEFAULT_CHARSET",
+    COLUMN_CHARSET: "COLUMN_CHARSET",
+    COLUMN_NAME: "COLUMN_NAME",
+    SET_STR_VALUE: "SET_STR_VALUE",
+    ENUM_STR_VALUE: "ENUM_STR_VALUE",
+    GEOMETRY_TYPE: "GEOMETRY_TYPE",
+    SIMPLE_PRIMARY_KEY: "SIMPLE_PRIMARY_KEY",
+    PRIMARY_KEY_WITH_PREFIX: "PRIMARY_KEY_WITH_PREFIX",
+    ENUM_AND_SET_DEFAULT_CHARSET: "ENUM_AND_SET_DEFAULT_CHARSET",
+    ENUM_AND_SET_COLUMN_CHARSET: "ENUM_AND_SET_COLUMN_CHARSET",
+    COLUMN_VISIBILITY: "COLUMN_VISIBILITY",
+    VECTOR_DIMENSIONALITY: "VECTOR_DIMENSIONALITY",
+}
+
+
+def _table(ctx):
+    """The TABLE_MAP body context, seen from any level below it."""
+    while "column_types" not in ctx:
+        ctx = ctx._
+    return ctx
+
+
+def _numeric_columns(ctx) -> int:
+    return sum(1 for t in _table(ctx).column_types if t in NUMERIC_TYPES)
+
+
+def _all_columns(ctx) -> int:
+    return len(_table(ctx).column_types)
+
+
+_Collations = GreedyRange(LenencInt)
+
+_DefaultCharset = Struct(
+    # the collation of the columns not listed below
+    "default_charset" / LenencInt,
+    # (index among the counted columns, collation) for the exceptions
+    "charset_pairs" / GreedyRange(Struct("column_index" / LenencInt, "charset" / LenencInt)),
+)
+
+_StrValues = GreedyRange(PrefixedArray(LenencInt, Text(LenencBytes)))
+"""SET_STR_VALUE/ENUM_STR_VALUE: per column, a count then (length, string) pairs."""
+
+_OPTIONAL_METADATA_VALUES = {
+    SIGNEDNESS: BitList(_numeric_columns),
+    DEFAULT_CHARSET: _DefaultCharset,
+    COLUMN_CHARSET: _Collations,
+    COLUMN_NAME: GreedyRange(Text(LenencBytes)),
+    SET_STR_VALUE: _StrValues,
+    ENUM_STR_VALUE: _StrValues,
+    GEOMETRY_TYPE: GreedyRange(LenencInt),
+    SIMPLE_PRIMARY_KEY: GreedyRange(LenencInt),
+    PRIMARY_KEY_WITH_PREFIX: GreedyRange(
+        Struct("column_index" / LenencInt, "prefix_length" / LenencInt)),
+    ENUM_AND_SET_DEFAULT_CHARSET: _DefaultCharset,
+    ENUM_AND_SET_COLUMN_CHARSET: _Collations,
+    COLUMN_VISIBILITY: BitList(_all_columns),
+    VECTOR_DIMENSIONALITY: GreedyRange(LenencInt),
+}
+
+OptionalMetadataValue = DecodedOrRaw(Switch(this.type, _OPTIONAL_METADATA_VALUES, default=Error))
+"""A field's value decoded by its type; an unknown type or bad layout stays bytes."""
+
+OptionalMetadataField = Struct(
+    "type" / Int1,
+    "name" / Computed(lambda ctx: OPTIONAL_METADATA_NAMES.get(ctx.type, f"UNKNOWN_{ctx.type}")),
+    "length" / Auto(StrictLenencInt, built_size(OptionalMetadataValue, "value")),
+    "value" / FixedSized(this.length, OptionalMetadataValue),
+)
+"""One type-length-value field of the optional metadata."""
+
+
+def optional_metadata_fields(body) -> dict[str, object]:
+    """The optional metadata of a parsed TABLE_MAP body as ``{name: value}``.
+
+    The servers keep the last field of a type; so does this view.
+    """
+    return {field.name: field.value for field in body.get("optional_metadata") or ()}
+
+
+# -- the event ---------------------------------------------------------------------
+
+TABLE_MAP_HEADER_LEN = 8
+
+
+def _has_metadata(ctx) -> bool:
+    # MySQL reads the metadata block and null bits only if bytes follow the column
+    # types ("if (READER_CALL(available_to_read) > 0)" in Table_map_event); the
+    # 5.1 development trees (post-header length 6) wrote neither.
+    if ctx._parsing:
+        if "metadata_length" in ctx:  # decided at the length field
+            return ctx.metadata_length is not None
+        return bytes_remain(ctx)
+    return ctx.get("metadata") is not None or ctx.get("null_bits") is not None
+
+
+TableMapEvent = Struct(
+    # post-header
+    "table_id" / IfThenElse(short_table_id, Int4, Int6),
+    "flags" / Int2,
+    "post_header_extra" / PostHeaderSurplus(TABLE_MAP_HEADER_LEN),
+    # body
+    "database_name_length" / Auto(Int1, lambda ctx: encoded_len(ctx.database_name)),
+    "database_name" / Text(Bytes(this.database_name_length)),
+    Const(b"\0"),
+    "table_name_length" / Auto(Int1, lambda ctx: encoded_len(ctx.table_name)),
+    "table_name" / Text(Bytes(this.table_name_length)),
+    Const(b"\0"),
+    "column_count" / Auto(LenencInt, lambda ctx: len(ctx.column_types)),
+    "column_types" / ByteList(Bytes(this.column_count)),
+    "metadata_length" / If(_has_metadata, Auto(LenencInt, built_size(ColumnMetadata, "metadata"))),
+    "metadata" / If(_has_metadata, FixedSized(this.metadata_length, ColumnMetadata)),
+    "null_bits" / If(_has_metadata, Bytes(lambda ctx: (ctx.column_count + 7) // 8)),
+    "optional_metadata" / Default(GreedyRange(OptionalMetadataField), []),
+    "extra" / Extra,
+)
+"""TABLE_MAP_EVENT body.
+
+``metadata`` is a list with one entry per column (None, an int, or a record such as
+``{precision, scale}``) or raw ``bytes``; ``null_bits`` has one bit per column, the
+first column in the lowest bit of the first byte; ``optional_metadata`` is the list
+of type-length-value fields in wire order (see :func:`optional_metadata_fields`);
+``extra`` keeps trailing bytes that do not form a field.
+"""
+
+SPECS = [
+    EventSpec(19, "TABLE_MAP_EVENT", TableMapEvent,
+              doc="Maps a table id to a database, table and column definitions"),
+]
