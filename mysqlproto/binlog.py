@@ -616,6 +616,19 @@ def read_binlog(source, *, chunk_size: int = 1 << 16, **options) -> Iterator[Eve
 # -- writing ---------------------------------------------------------------------
 
 
+def _with_defaults(body, schema):
+    """``body`` with its schema's top-level fields that a crafted event left out set to
+    None: optional fields (present only for some flags or versions), derived lengths
+    and raw tails are then built as absent or computed."""
+    names = [sc.name for sc in getattr(schema, "subcons", ()) if sc.name]
+    if not isinstance(body, dict) or all(name in body for name in names):
+        return body
+    filled = Container(body)
+    for name in names:
+        filled.setdefault(name, None)
+    return filled
+
+
 def encode_event(event: Event, ctx: FormatContext, position: int | None) -> bytes:
     """Serialize one event under format ``ctx``, starting at file offset ``position``.
 
@@ -635,7 +648,8 @@ def encode_event(event: Event, ctx: FormatContext, position: int | None) -> byte
 
             compress_inner(event, spec, ctx)
         try:
-            body_bytes = spec.schema.build(event.body, **ctx.params(code))
+            body_bytes = spec.schema.build(_with_defaults(event.body, spec.schema),
+                                           **ctx.params(code))
         except Exception as exc:
             raise UsageError(
                 f"cannot build {spec.name} body: {_error_reason(exc)}"

@@ -96,10 +96,11 @@ def event_summary(event: Event, width: int = 160) -> str:
     parts = []
     body = event.body if isinstance(event.body, Mapping) else {}
     for key, value in body.items():
-        if str(key).startswith("_") or key in ("post_header_extra", "extra") and not value:
+        key = str(key)
+        if key.startswith("_") or value is None or key in ("post_header_extra", "extra") and not value:
             continue
-        text = _short(jsonable(value))
-        parts.append(f"{key}={text}")
+        name = f"body_{key}" if key in HEADER_KEYS else key
+        parts.append(f"{name}={_short(jsonable(value))}")
     line = f"{head} " + " ".join(parts) if parts else head
     if event.inner is not None:
         line += f" inner_events={len(event.inner)}"
