@@ -27,22 +27,11 @@ from spec.binlog.events.control import (
     XidEvent,
 )
 from spec.wire import LenencInt
+from tests.spec.roundtrip import assert_bytes_round_trip, assert_value_round_trips, context_for
 
 P = {"binlog_version": 4, "header_len": 19, "server_version": "8.0.40"}
 """Context parameters of a MySQL 8.0 binlog; ``post_header_len`` is added per test."""
-
-
-def params(post_header_len, **over):
-    return {**P, "post_header_len": post_header_len, **over}
-
-
-def assert_value_round_trips(schema, value, **ctx):
-    data = schema.build(value, **ctx)
-    assert schema.parse(data, **ctx) == value
-
-
-def assert_bytes_round_trip(schema, data, **ctx):
-    assert schema.build(schema.parse(data, **ctx), **ctx) == data
+params = context_for(P)
 
 
 # -- strategies ------------------------------------------------------------------

@@ -19,21 +19,10 @@ from spec.binlog.events.gtid import (
     VarlenUInt,
     varlen_size,
 )
+from tests.spec.roundtrip import assert_bytes_round_trip, assert_value_round_trips, context_for
 
 P = {"binlog_version": 4, "header_len": 19, "server_version": "8.0.40"}
-
-
-def params(post_header_len, **over):
-    return {**P, "post_header_len": post_header_len, **over}
-
-
-def assert_value_round_trips(schema, value, **ctx):
-    data = schema.build(value, **ctx)
-    assert schema.parse(data, **ctx) == value
-
-
-def assert_bytes_round_trip(schema, data, **ctx):
-    assert schema.build(schema.parse(data, **ctx), **ctx) == data
+params = context_for(P)
 
 
 SID = uuid.UUID("58cf6502-63db-11ed-8079-0242ac110002")

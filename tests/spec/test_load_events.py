@@ -17,25 +17,14 @@ from spec.binlog.events.load import (
     LoadEvent,
     NewLoadEvent,
 )
+from tests.spec.roundtrip import assert_bytes_round_trip, assert_value_round_trips, context_for
 
 P = {"binlog_version": 4, "header_len": 19, "server_version": "5.6.4-m7-debug-log"}
-
-
-def params(post_header_len, **over):
-    return {**P, "post_header_len": post_header_len, **over}
+params = context_for(P)
 
 
 V1 = {"binlog_version": 1, "header_len": 13, "server_version": "3.23"}
 V3 = {"binlog_version": 3, "header_len": 19, "server_version": "4.0"}
-
-
-def assert_value_round_trips(schema, value, **ctx):
-    data = schema.build(value, **ctx)
-    assert schema.parse(data, **ctx) == value
-
-
-def assert_bytes_round_trip(schema, data, **ctx):
-    assert schema.build(schema.parse(data, **ctx), **ctx) == data
 
 
 # -- strategies ------------------------------------------------------------------

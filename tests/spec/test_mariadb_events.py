@@ -37,22 +37,13 @@ from spec.binlog.events.mariadb import (
     mariadb_compress,
     mariadb_uncompress,
 )
+from tests.spec.roundtrip import h, round_trips
 
 BASE = {"header_len": 19, "binlog_version": 4, "server_version": "11.8.5-MariaDB-log"}
 
 
 def at(post_header_len):
     return {**BASE, "post_header_len": post_header_len}
-
-
-def h(text: str) -> bytes:
-    return bytes.fromhex("".join(line.split("#")[0] for line in text.splitlines()))
-
-
-def round_trips(schema, data, params):
-    body = schema.parse(data, **params)
-    assert schema.build(body, **params) == data
-    return body
 
 
 # -- byte vectors (mariadb-operator/mariadb-poc binlogs, MariaDB 11.8.5, and

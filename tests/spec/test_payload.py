@@ -26,6 +26,7 @@ from spec.binlog.events.payload import (
     forget_sizes,
 )
 from spec.wire import LenencInt
+from tests.spec.roundtrip import h
 
 P = {"post_header_len": 40, "header_len": 19, "binlog_version": 4, "server_version": "8.0.32"}
 SPEC = MYSQL.spec_for(40)
@@ -33,10 +34,6 @@ SPEC = MYSQL.spec_for(40)
 # MySQL 8.0.40's post-header lengths (rust_mysql_common test-data binlogs/time_issue.000001).
 PHL_8040 = [0, 13, 0, 8, 0, 0, 0, 0, 4, 0, 4, 0, 0, 0, 98, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2,
             0, 0, 0, 10, 10, 10, 42, 42, 0, 18, 52, 0, 10, 40, 0]
-
-
-def h(text: str) -> bytes:
-    return bytes.fromhex("".join(line.split("#")[0] for line in text.splitlines()))
 
 
 # rust_mysql_common test-data binlogs/transaction_compression.000001, offset 274: a

@@ -20,12 +20,9 @@ from spec.binlog.events.query import (
     Q_UPDATED_DB_NAMES,
     QueryEvent,
 )
+from tests.spec.roundtrip import MYSQL80, context_for
 
-V4 = {"binlog_version": 4, "header_len": 19, "server_version": "8.0.40"}
-
-
-def params(post_header_len, **over):
-    return {**V4, "post_header_len": post_header_len, **over}
+params = context_for(MYSQL80)
 
 
 # -- QUERY_EVENT ---------------------------------------------------------------------

@@ -23,22 +23,12 @@ from spec.binlog.events.rows import (
     WriteRowsEventV1,
 )
 from spec.wire import LenencInt
+from tests.spec.roundtrip import h, round_trips
 
 BASE = {"header_len": 19, "binlog_version": 4, "server_version": "8.0.40"}
 V2 = {**BASE, "post_header_len": 10}
 V1 = {**BASE, "post_header_len": 8}
 DEV = {**BASE, "post_header_len": 6, "server_version": "5.2.2-a_drop6p13-debug-log"}
-
-
-def h(text: str) -> bytes:
-    """Hex with spaces and ``#`` comments."""
-    return bytes.fromhex("".join(line.split("#")[0] for line in text.splitlines()))
-
-
-def round_trips(schema, data, params):
-    body = schema.parse(data, **params)
-    assert schema.build(body, **params) == data
-    return body
 
 
 def test_write_rows_v2_from_mysql_8():

@@ -21,15 +21,11 @@ from spec.binlog.events.table_map import (
     optional_metadata_fields,
 )
 from spec.wire import LenencInt
+from tests.spec.roundtrip import h
 
 MYSQL8 = {"post_header_len": 8, "header_len": 19, "binlog_version": 4, "server_version": "8.0.28"}
 MARIADB = {**MYSQL8, "server_version": "10.5.15-MariaDB-log"}
 DEV_5_1 = {**MYSQL8, "post_header_len": 6, "server_version": "5.2.2-a_drop6p13-debug-log"}
-
-
-def h(text: str) -> bytes:
-    """Hex with spaces and ``#`` comments, one field per line."""
-    return bytes.fromhex("".join(line.split("#")[0] for line in text.splitlines()))
 
 
 # MariaDB 10.5.15, binlog_row_metadata=FULL: rust_mysql_common test-data
