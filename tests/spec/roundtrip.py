@@ -16,8 +16,8 @@ def context_for(base: dict):
 
 
 def h(text: str) -> bytes:
-    """Bytes from annotated hex: whitespace is ignored."""
-    return bytes.fromhex("".join(text.split()))
+    """Bytes from annotated hex: whitespace and ``# comments`` are ignored."""
+    return bytes.fromhex("".join("".join(line.split("#")[0].split()) for line in text.splitlines()))
 
 
 def assert_value_round_trips(schema, value, **ctx):
