@@ -58,8 +58,6 @@ from conformance.servers.dsn import DsnServer
 from conformance.servers.local import LocalServer, relevant_error_line
 from conformance.servers.system import file_lock
 
-
-
 #: Backend name -> (flavour, VERSION() prefix).
 EXPECTED = {
     "mariadb-10.11": ("mariadb", "10.11."),
