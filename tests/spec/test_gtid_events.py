@@ -9,16 +9,9 @@ from construct import ConstructError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spec.binlog.events.gtid import (
-    GTID_FORMAT_TAGGED,
-    GTID_FORMAT_UNTAGGED,
-    GtidEvent,
-    GtidTaggedEvent,
-    PreviousGtidsEvent,
-    VarlenSInt,
-    VarlenUInt,
-    varlen_size,
-)
+from spec.binlog.events.gtid import GtidEvent, GtidTaggedEvent, PreviousGtidsEvent
+from spec.gtid_set import GTID_FORMAT_TAGGED, GTID_FORMAT_UNTAGGED
+from spec.serialization import VarlenSInt, VarlenUInt, varlen_size
 from tests.spec.roundtrip import assert_bytes_round_trip, assert_value_round_trips, context_for
 
 P = {"binlog_version": 4, "header_len": 19, "server_version": "8.0.40"}

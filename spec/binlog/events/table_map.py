@@ -63,6 +63,44 @@ from spec.binlog.common import (
     post_header_len,
 )
 from spec.binlog.eventspec import EventSpec
+from spec.types import (  # noqa: F401  (re-exported for the rows and values modules)
+    COLUMN_TYPE_NAMES,
+    MYSQL_TYPE_BIT,
+    MYSQL_TYPE_BLOB,
+    MYSQL_TYPE_BLOB_COMPRESSED,
+    MYSQL_TYPE_DATE,
+    MYSQL_TYPE_DATETIME,
+    MYSQL_TYPE_DATETIME2,
+    MYSQL_TYPE_DECIMAL,
+    MYSQL_TYPE_DOUBLE,
+    MYSQL_TYPE_ENUM,
+    MYSQL_TYPE_FLOAT,
+    MYSQL_TYPE_GEOMETRY,
+    MYSQL_TYPE_INT24,
+    MYSQL_TYPE_JSON,
+    MYSQL_TYPE_LONG,
+    MYSQL_TYPE_LONG_BLOB,
+    MYSQL_TYPE_LONGLONG,
+    MYSQL_TYPE_MEDIUM_BLOB,
+    MYSQL_TYPE_NEWDATE,
+    MYSQL_TYPE_NEWDECIMAL,
+    MYSQL_TYPE_NULL,
+    MYSQL_TYPE_SET,
+    MYSQL_TYPE_SHORT,
+    MYSQL_TYPE_STRING,
+    MYSQL_TYPE_TIME,
+    MYSQL_TYPE_TIME2,
+    MYSQL_TYPE_TIMESTAMP,
+    MYSQL_TYPE_TIMESTAMP2,
+    MYSQL_TYPE_TINY,
+    MYSQL_TYPE_TINY_BLOB,
+    MYSQL_TYPE_TYPED_ARRAY,
+    MYSQL_TYPE_VAR_STRING,
+    MYSQL_TYPE_VARCHAR,
+    MYSQL_TYPE_VARCHAR_COMPRESSED,
+    MYSQL_TYPE_VECTOR,
+    MYSQL_TYPE_YEAR,
+)
 from spec.wire import Int1, Int2, Int4, Int6, LenencBytes, LenencInt, lenenc_size, remaining
 
 # -- helpers shared with rows.py and mariadb.py ----------------------------------
@@ -170,52 +208,7 @@ class BitList(Adapter):
         return bytes(out)
 
 
-# -- column types (enum_field_types, include/field_types.h) -----------------------
-
-MYSQL_TYPE_DECIMAL = 0
-MYSQL_TYPE_TINY = 1
-MYSQL_TYPE_SHORT = 2
-MYSQL_TYPE_LONG = 3
-MYSQL_TYPE_FLOAT = 4
-MYSQL_TYPE_DOUBLE = 5
-MYSQL_TYPE_NULL = 6
-MYSQL_TYPE_TIMESTAMP = 7
-MYSQL_TYPE_LONGLONG = 8
-MYSQL_TYPE_INT24 = 9
-MYSQL_TYPE_DATE = 10
-MYSQL_TYPE_TIME = 11
-MYSQL_TYPE_DATETIME = 12
-MYSQL_TYPE_YEAR = 13
-MYSQL_TYPE_NEWDATE = 14
-MYSQL_TYPE_VARCHAR = 15
-MYSQL_TYPE_BIT = 16
-MYSQL_TYPE_TIMESTAMP2 = 17
-MYSQL_TYPE_DATETIME2 = 18
-MYSQL_TYPE_TIME2 = 19
-MYSQL_TYPE_TYPED_ARRAY = 20
-MYSQL_TYPE_BLOB_COMPRESSED = 140  # MariaDB
-MYSQL_TYPE_VARCHAR_COMPRESSED = 141  # MariaDB
-MYSQL_TYPE_VECTOR = 242  # MySQL 9.0
-MYSQL_TYPE_INVALID = 243
-MYSQL_TYPE_BOOL = 244
-MYSQL_TYPE_JSON = 245
-MYSQL_TYPE_NEWDECIMAL = 246
-MYSQL_TYPE_ENUM = 247
-MYSQL_TYPE_SET = 248
-MYSQL_TYPE_TINY_BLOB = 249
-MYSQL_TYPE_MEDIUM_BLOB = 250
-MYSQL_TYPE_LONG_BLOB = 251
-MYSQL_TYPE_BLOB = 252
-MYSQL_TYPE_VAR_STRING = 253
-MYSQL_TYPE_STRING = 254
-MYSQL_TYPE_GEOMETRY = 255
-
-COLUMN_TYPE_NAMES = {
-    value: name
-    for name, value in dict(globals()).items()
-    if name.startswith("MYSQL_TYPE_") and isinstance(value, int)
-}
-"""Code -> server name, e.g. ``15 -> "MYSQL_TYPE_VARCHAR"``."""
+# -- column types: MYSQL_TYPE_* come from spec.types (enum_field_types) ------------
 
 NUMERIC_TYPES = frozenset({
     MYSQL_TYPE_TINY, MYSQL_TYPE_SHORT, MYSQL_TYPE_INT24, MYSQL_TYPE_LONG,
