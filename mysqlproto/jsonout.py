@@ -9,6 +9,20 @@ text as strings, binary data as ``{"hex": "..."}``, UUIDs as strings, lists and
 nested structures as arrays and objects.  An event of a compressed transaction
 carries its expanded events in ``inner``; an undecoded event its body in ``raw``; a
 corrupt event skipped past its ``error`` and ``raw`` bytes.
+
+Given a :class:`~mysqlproto.rows.TableMapTracker`, a rows event also gets ``schema``,
+``table`` and ``rows``: a list of ``{"before": {...} | null, "after": {...} | null}``
+keyed by column name (``@1``, ``@2``... when the table map has no names), a column
+left out of a MINIMAL/NOBLOB image absent from its object.  Values: integers,
+FLOAT/DOUBLE, YEAR and BIT as numbers; DECIMAL as the server's string; text as
+strings, binary strings as ``{"hex": ...}``; DATE ``YYYY-MM-DD``, TIME
+``[-]HH:MM:SS[.f]``, DATETIME and TIMESTAMP (in UTC) ``YYYY-MM-DD HH:MM:SS[.f]`` with
+the column's fraction digits; ENUM as its string (its index when the strings are
+unknown), SET as a list of strings (the bitmask when unknown); JSON as the JSON value
+(a partial update that cannot be applied as ``{"json_diff": [...]}``); GEOMETRY as
+``{"srid": N, "wkt": "..."}``; VECTOR as a list of numbers; NULL as null.  A rows event
+whose table map is missing, or whose rows do not decode, has ``rows`` null and a
+``rows_error``.
 """
 
 from __future__ import annotations
@@ -18,6 +32,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from mysqlproto.errors import DecodeError
 from mysqlproto.events import CorruptEvent, Event
 
 HEADER_KEYS = (
@@ -55,7 +70,15 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def event_to_json(event: Event) -> dict[str, Any]:
+def event_to_json(event: Event, tracker=None) -> dict[str, Any]:
+    """One event as a JSON-ready dict; with a ``tracker`` (a ``TableMapTracker`` fed
+    through here, in stream order) rows events carry their decoded rows."""
+    if tracker is not None:
+        tracker.observe(event)
+    return _event_to_json(event, tracker)
+
+
+def _event_to_json(event: Event, tracker) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pos": event.offset,
         "next_pos": event.next_pos,
@@ -80,9 +103,29 @@ def event_to_json(event: Event) -> dict[str, Any]:
             continue
         name = f"body_{key}" if key in HEADER_KEYS or key == "inner" else key
         out[name] = jsonable(value)
+    if tracker is not None:
+        _add_rows(out, event, tracker)
     if event.inner is not None:
-        out["inner"] = [event_to_json(inner) for inner in event.inner]
+        out["inner"] = [_event_to_json(inner, tracker) for inner in event.inner]
     return out
+
+
+def _add_rows(out: dict[str, Any], event: Event, tracker) -> None:
+    from mysqlproto.rows import is_rows_event, row_change_to_json
+
+    if not is_rows_event(event):
+        return
+    table = tracker.table_for(event)
+    if table is not None:
+        out["schema"] = jsonable(table.schema)
+        out["table"] = jsonable(table.table)
+    try:
+        changes = tracker.decode(event)
+        out["rows"] = [row_change_to_json(change, table) for change in changes]
+    except DecodeError as exc:
+        out["rows_data"] = out.get("rows")
+        out["rows"] = None
+        out["rows_error"] = exc.reason if not exc.field else f"{exc.reason} (field {exc.field})"
 
 
 def event_summary(event: Event, width: int = 160) -> str:

@@ -213,8 +213,11 @@ class BitList(Adapter):
 NUMERIC_TYPES = frozenset({
     MYSQL_TYPE_TINY, MYSQL_TYPE_SHORT, MYSQL_TYPE_INT24, MYSQL_TYPE_LONG,
     MYSQL_TYPE_LONGLONG, MYSQL_TYPE_NEWDECIMAL, MYSQL_TYPE_FLOAT, MYSQL_TYPE_DOUBLE,
+    MYSQL_TYPE_YEAR,
 })
-"""The columns SIGNEDNESS has a bit for (``is_numeric_type`` in the servers)."""
+"""The columns SIGNEDNESS has a bit for.  The servers' ``is_numeric_type`` names the
+first eight; YEAR is there too because both MySQL 9.7 and MariaDB 11.8 write a
+(set, unsigned) bit for a YEAR column -- measured on a table of one YEAR column."""
 
 
 class StringMetadataAdapter(Adapter):
