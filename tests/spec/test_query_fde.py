@@ -73,12 +73,32 @@ def test_query_event_keeps_unknown_status_var():
 
 
 def test_query_event_mariadb_gtid_flags3_with_alter_sequence():
-    block = bytes.fromhex("82 02 0700000000000000")  # FL_START_ALTER_E1 -> sa_seq_no 7
+    block = bytes.fromhex("82 04 0700000000000000")  # FL_COMMIT_ALTER_E1 -> sa_seq_no 7
     body = (bytes(4) + bytes(4) + b"\0" + bytes(2) + len(block).to_bytes(2, "little")
             + block + b"\0" + b"ALTER TABLE t ADD c INT")
     event = QueryEvent.parse(body, **params(13))
     assert event.status_vars[0].code == Q_GTID_FLAGS3
     assert event.status_vars[0].value.sa_seq_no == 7
+    assert QueryEvent.build(event, **params(13)) == body
+
+
+def test_query_event_mariadb_start_alter_has_no_sequence_number():
+    # MariaDB 10.11/11.8 with binlog_alter_two_phase=ON: START ALTER (flags3 0x02)
+    # ends the block with Q_GTID_FLAGS3 and nothing after it.
+    block = bytes.fromhex("00 00000000" "82 02")
+    body = (bytes(4) + bytes(4) + b"\x04" + bytes(2) + len(block).to_bytes(2, "little")
+            + block + b"test\0" + b"ALTER TABLE t ADD b INT")
+    event = QueryEvent.parse(body, **params(13))
+    assert event.status_vars[-1].value == {"flags3": 2, "sa_seq_no": None}
+    assert QueryEvent.build(event, **params(13)) == body
+
+
+def test_query_event_keeps_a_malformed_known_status_var_raw():
+    block = bytes.fromhex("00 00000000" "04 2d00")  # Q_CHARSET_CODE cut to 2 of 6 bytes
+    body = (bytes(4) + bytes(4) + b"\0" + bytes(2) + len(block).to_bytes(2, "little")
+            + block + b"\0" + b"SELECT 1")
+    event = QueryEvent.parse(body, **params(13))
+    assert (event.status_vars[-1].code, event.status_vars[-1].value) == (4, b"\x2d\x00")
     assert QueryEvent.build(event, **params(13)) == body
 
 

@@ -25,6 +25,7 @@ from construct import (
     GreedyBytes,
     GreedyRange,
     If,
+    Select,
     Struct,
     Switch,
     this,
@@ -71,10 +72,12 @@ STATUS_VAR_NAMES = {
 }
 """Code -> server name, e.g. ``0 -> "Q_FLAGS2_CODE"``."""
 
-# MariaDB Gtid_log_event flags_extra bits that make Q_GTID_FLAGS3 carry a sequence
-# number of the START ALTER it belongs to (sql/log_event.h: FL_START_ALTER_E1,
-# FL_COMMIT_ALTER_E1, FL_ROLLBACK_ALTER_E1).
-_ALTER_FLAGS = 0x02 | 0x04 | 0x08
+# MariaDB Gtid_log_event flags_extra bits that make Q_GTID_FLAGS3 carry the sequence
+# number of the START ALTER a COMMIT or ROLLBACK ALTER completes (sql/log_event.h:
+# FL_COMMIT_ALTER_E1, FL_ROLLBACK_ALTER_E1).  A START ALTER itself (FL_START_ALTER_E1,
+# 0x02) carries none: seen in MariaDB 10.11 and 11.8 binlogs with
+# binlog_alter_two_phase=ON.
+_ALTER_FLAGS = 0x04 | 0x08
 
 def _short_string():
     """A 1-byte length then that many bytes (time zone, catalog, invoker parts)."""
@@ -125,10 +128,18 @@ StatusVarValues = {
     ),
 }
 
-StatusVar = Struct(
-    "code" / Int1,
-    "name" / Computed(lambda ctx: STATUS_VAR_NAMES.get(ctx.code, f"UNKNOWN_{ctx.code}")),
-    "value" / Switch(this.code, StatusVarValues, default=GreedyBytes),
+_name = Computed(lambda ctx: STATUS_VAR_NAMES.get(ctx.code, f"UNKNOWN_{ctx.code}"))
+
+StatusVar = Select(
+    Struct(
+        "code" / Int1,
+        "name" / _name,
+        "value" / Switch(this.code, StatusVarValues, default=GreedyBytes),
+    ),
+    # A known code whose value does not fit its layout (cut short, or a layout this
+    # schema gets wrong) is kept raw with the rest of the block, like an unknown one,
+    # so the event still round-trips instead of losing bytes.
+    Struct("code" / Int1, "name" / _name, "value" / GreedyBytes),
 )
 """One status variable.  An unknown code takes the rest of the block raw."""
 
