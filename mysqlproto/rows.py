@@ -473,19 +473,25 @@ def _per_column(values, indexes: list[int], n: int) -> list:
 
 
 def _strings(values, charset: int | None) -> tuple[str, ...] | None:
-    """ENUM/SET member strings; the table map keeps those that are not UTF-8 as bytes,
-    which are in the column's charset."""
+    """ENUM/SET member strings, decoded with the column's charset.
+
+    The table-map schema shows any member that is valid UTF-8 as ``str``; that says
+    nothing of its charset (a UTF-16 or latin1 member can be valid UTF-8 too), so each
+    member goes back to its wire bytes (the schema's str is exactly their UTF-8
+    decoding) and is decoded with the charset the table map gives.
+    """
     if values is None:
         return None
     encoding = python_encoding(charset)
     decode = text_decoder(encoding) if encoding else None
     out = []
     for value in values:
-        if not isinstance(value, str):
-            value = decode(bytes(value)) if decode else bytes(value)
-            if not isinstance(value, str):
-                value = value.decode("latin-1")
-        out.append(value)
+        if decode is None:  # charset unknown: UTF-8 where valid, else latin1
+            out.append(value if isinstance(value, str) else bytes(value).decode("latin-1"))
+            continue
+        raw = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+        text = decode(raw)
+        out.append(text if isinstance(text, str) else raw.decode("latin-1"))
     return tuple(out)
 
 
