@@ -24,13 +24,12 @@ The event itself is left as bytes here: :mod:`mysqlproto.binlog` parses events.
 
 from __future__ import annotations
 
-from construct import Const, FocusedSeq, If, IfThenElse, Peek, Struct, Switch, this
+from construct import Const, FocusedSeq, If, Peek, Struct, Switch, this
 
 from spec.protocol.commands import ComBinlogDump, ComBinlogDumpGtid, ComRegisterSlave
 from spec.protocol.constants import EOF_HEADER, ERR_HEADER, OK_HEADER, SEMI_SYNC_MAGIC
-from spec.protocol.constants import Capability as C
-from spec.protocol.fields import EofText, has_capability
-from spec.protocol.generic import EofPacket, ErrPacket, OkPacket
+from spec.protocol.fields import EofText
+from spec.protocol.generic import EofPacket, ErrPacket
 from spec.wire import EofBytes, Int1, Int8
 
 __all__ = [
@@ -61,7 +60,10 @@ BinlogNetworkPacket = Struct(
     "packet_type" / Peek(Int1),
     "packet" / Switch(this.packet_type, {
         OK_HEADER: BinlogEventPacket,
-        EOF_HEADER: IfThenElse(has_capability(C.CLIENT_DEPRECATE_EOF), OkPacket, EofPacket),
+        # The end of a non-blocking dump is a classic 5-byte EOF packet even when
+        # CLIENT_DEPRECATE_EOF was negotiated: seen from MySQL 9.7, MariaDB 10.11 and
+        # 11.8 in tests/client.
+        EOF_HEADER: EofPacket,
         ERR_HEADER: ErrPacket,
     }),
 )

@@ -56,11 +56,11 @@ def test_eof_of_a_non_blocking_dump():
     assert value.packet.status_flags == 2
 
 
-def test_eof_is_an_ok_packet_with_deprecate_eof():
-    value = assert_bytes_round_trip(BinlogNetworkPacket,
-                                    bytes.fromhex("fe" "00" "00" "0200" "0000"),
+def test_end_of_dump_is_a_classic_eof_even_with_deprecate_eof():
+    # The servers end a non-blocking dump with fe 0000 0200 whatever was negotiated.
+    value = assert_bytes_round_trip(BinlogNetworkPacket, bytes.fromhex("fe" "0000" "0200"),
                                     capabilities=P41 | C.CLIENT_DEPRECATE_EOF)
-    assert value.packet.header == 0xFE and value.packet.affected_rows == 0
+    assert value.packet.warnings == 0 and value.packet.status_flags == 2
 
 
 def test_error_in_the_stream():
