@@ -98,10 +98,6 @@ def test_stream_error_and_end_round_trip(caps, code, message):
            "error_message": message}
     assert_value_round_trips(BinlogNetworkPacket, {"packet_type": 0xFF, "packet": err},
                              capabilities=caps)
-    if caps & C.CLIENT_DEPRECATE_EOF:
-        end = {"header": 0xFE, "affected_rows": 0, "last_insert_id": 0, "status_flags": 2,
-               "warnings": 0, "info": "", "session_state_info": None}
-    else:
-        end = {"header": 0xFE, "warnings": 0, "status_flags": 2}
+    end = {"header": 0xFE, "warnings": 0, "status_flags": 2}  # classic EOF either way
     assert_value_round_trips(BinlogNetworkPacket, {"packet_type": 0xFE, "packet": end},
                              capabilities=caps)
