@@ -19,8 +19,12 @@ Sections (each prints rows/s and MB/s of row-image bytes, best of ``--repeat``):
   producing the same values in Python; and the same loop without conversions;
 - ``encode``: ``encode_rows`` for the same rows.
 
-A ``--pymysqlreplication`` section (python-mysql-replication against a real server)
-plugs in through ``SECTIONS``: a function ``(data, repeat) -> list[Result]``.
+More sections plug in through ``SECTIONS``: a function ``(data, repeat) -> list[Result]``.
+
+``--server NAME`` (repeatable; ``mysql-9.7``, ``mariadb-11.8``...) then starts that real
+server and compares, on one binlog it writes, python-mysql-replication streaming it,
+ours decoding its files and streaming it, and the struct loop over its row images:
+``benchmarks/compare_pymysqlreplication.py`` (``pip install -e '.[bench]'``).
 """
 
 from __future__ import annotations
@@ -296,6 +300,10 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--section", action="append", choices=sorted(SECTIONS))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import compare_pymysqlreplication as server_compare
+
+    server_compare.add_arguments(parser)
     args = parser.parse_args()
 
     SOURCE_ROWS["small"] = small_rows(args.rows)
@@ -318,6 +326,8 @@ def main() -> int:
     if ours and hand:
         print(f"decode_rows / hand-written (same values): {ours.seconds / hand.seconds:.2f}x "
               "the time")
+    if args.server:
+        return server_compare.run(args.server, args.rows, args.mixed_rows, args.repeat)
     return 0
 
 
