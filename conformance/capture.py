@@ -18,7 +18,10 @@ Theory of operation, for one server and one `Config` (`capture_config`):
    rebuilds differently (`mismatch`), one whose type the flavour does not know
    (`unknown`: emitted by the server but undecoded), one that failed to decode
    (`decode`) or to build (`encode`).
-5. Copy the binlog files to `<out>/binlogs/<server>/<config>/`: by default only when
+5. Rebuild the tables from the rows events of all files and compare them, value by
+   value, with the final rows the scenarios read back (`conformance.rebuild`): the
+   `table_state` of the result; a mismatch fails the configuration.
+6. Copy the binlog files to `<out>/binlogs/<server>/<config>/`: by default only when
    something failed (`keep_binlogs="failed"`), since a run writes some 25 MB per
    configuration, most of it the large-row scenario's blobs.
 
@@ -38,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.matrix import Config, configs_for
+from conformance.rebuild import TableStateResult, counts_line, rebuild_tables
 from conformance.scenarios import Scenario, discover
 from conformance.servers import Server, ServerError
 from conformance.servers.base import one_line
@@ -133,6 +137,7 @@ class ConfigResult:
     binlog_dir: str | None = None
     truth_file: str | None = None
     error: str | None = None
+    table_state: TableStateResult | None = None
 
     @property
     def events(self) -> int:
@@ -175,6 +180,7 @@ class ConfigResult:
             and not self.scenario_errors
             and self.events > 0
             and self.events == self.identical
+            and (self.table_state is None or self.table_state.passed)
         )
 
 
@@ -206,7 +212,15 @@ class RunResult:
                 failures = [EventFailure(**failure) for failure in entry.pop("failures", ())]
                 files.append(FileResult(**entry, failures=failures))
             scenarios = [ScenarioResult(**entry) for entry in item.pop("scenarios", ())]
-            results.append(ConfigResult(**item, files=files, scenarios=scenarios))
+            state = item.pop("table_state", None)
+            results.append(
+                ConfigResult(
+                    **item,
+                    files=files,
+                    scenarios=scenarios,
+                    table_state=TableStateResult.from_json(state) if state else None,
+                )
+            )
         return cls(
             results=results,
             skipped=dict(data.get("skipped", {})),
@@ -488,6 +502,8 @@ def capture_config(
     # The server is stopped, so its files no longer change until the next start.
     for path in files:
         result.files.append(roundtrip_file(path))
+    row_image = str(config.options.get("binlog_row_image", "FULL"))
+    result.table_state = rebuild_tables(files, truths, row_image=row_image)
     copies = out / "binlogs" / server.name / config.name
     shutil.rmtree(copies, ignore_errors=True)
     if keep_binlogs == "all" or (keep_binlogs == "failed" and not result.passed):
@@ -547,6 +563,8 @@ def summary_line(result: ConfigResult) -> str:
         extra.append(f"{len(result.scenario_errors)} scenario errors")
     if result.missing_events:
         extra.append(f"not seen: {', '.join(result.missing_events)}")
+    if result.table_state is not None:
+        extra.append(f"table state: {counts_line(result.table_state)}")
     tail = f" [{'; '.join(extra)}]" if extra else ""
     return (
         f"{result.server} {result.config}: {verdict} {result.seconds:.1f}s"

@@ -9,8 +9,9 @@ it and every scenario, and writes into `reports/conformance/`: `index.md`,
 `index.html`, `results.json`, the ground truths (`truth/<server>/<config>.json`) and
 copies of the binlog files of failed configurations (`binlogs/<server>/<config>/`;
 `--keep-binlogs all` keeps every one, some 25 MB per configuration). It exits 1 when an event does not
-round-trip byte for byte, a type the server emitted is undecoded, a scenario fails or
-a capture fails; 2 on a usage error. A server that cannot run here is skipped with
+round-trip byte for byte, a type the server emitted is undecoded, the tables rebuilt
+from the rows events differ from what SELECT returns, a scenario fails or a capture
+fails; 2 on a usage error. A server that cannot run here is skipped with
 one line saying why, except on CI (`CI=true`), where that is a failure too.
 """
 
@@ -70,10 +71,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     run.save(out / "results.json")
     markdown, page = write_reports(run, out)
     failures = sum(len(result.failures) for result in run.results)
+    states = [result.table_state for result in run.results if result.table_state]
     _say(
         f"{'PASS' if run.passed else 'FAIL'}: {len(run.results)} captures,"
         f" {sum(r.events for r in run.results)} events,"
-        f" {sum(r.identical for r in run.results)} byte-exact, {failures} failures"
+        f" {sum(r.identical for r in run.results)} byte-exact, {failures} failures;"
+        f" table state: {sum(s.tables for s in states)} tables,"
+        f" {sum(s.rows for s in states)} rows,"
+        f" {sum(s.mismatch_count for s in states)} mismatches"
         f" in {run.seconds:.0f}s; report: {markdown} and {page}"
     )
     return 0 if run.passed else 1

@@ -4,15 +4,19 @@ Both pages hold the same sections, in this order:
 
 1. the verdict, and the servers that were skipped or missing;
 2. servers x configurations: files, events, byte-exact count, failures and undecoded
-   types, scenario errors, time, pass/fail (a failure count links to its section);
+   types, scenario errors, the table state (tables and rows rebuilt from the rows
+   events and compared with SELECT, mismatches), time, pass/fail (a failure or
+   mismatch count links to its section);
 3. event types covered per server, counted over all its configurations;
 4. expected event types not seen, scenario errors and notes;
-5. failures, one anchor each (`#f-<server>-<config>-<file>-<offset>`), with hex dumps
+5. table state: the tables left out of the comparison and why, then each mismatch
+   (`#ts-<server>-<config>`) with its table, row, column, binlog and SELECT values;
+6. failures, one anchor each (`#f-<server>-<config>-<file>-<offset>`), with hex dumps
    of the event as read and as rebuilt, from the start and around the first
    difference.
 
-At most `MAX_FAILURES_SHOWN` failures per configuration are written out; the rest
-are counted, and all of them stay in `results.json`.
+At most `MAX_FAILURES_SHOWN` failures and mismatches per configuration are written
+out; the rest are counted, and `results.json` keeps up to `rebuild.MAX_MISMATCHES`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from conformance.capture import ConfigResult, EventFailure, RunResult
+from conformance.rebuild import TableMismatch, counts_line
 
 MAX_FAILURES_SHOWN = 40
 TITLE = "Binlog conformance against real servers"
@@ -45,6 +50,55 @@ def config_anchor(result: ConfigResult) -> str:
     return anchor("c", result.server, result.config)
 
 
+def state_anchor(result: ConfigResult) -> str:
+    return anchor("ts", result.server, result.config)
+
+
+def state_summary(result: ConfigResult) -> str:
+    """`28 tables, 1720 rows, 0 mismatches` for the table-state column ('' if none)."""
+    state = result.table_state
+    if state is None:
+        return ""
+    return counts_line(state)
+
+
+def _state_totals(run: RunResult) -> tuple[int, int, int]:
+    states = [r.table_state for r in run.results if r.table_state is not None]
+    return (
+        sum(state.tables for state in states),
+        sum(state.rows for state in states),
+        sum(state.mismatch_count for state in states),
+    )
+
+
+def _skipped_tables(run: RunResult) -> dict[tuple[str, str], list[str]]:
+    """(table, reason) -> the servers where the table was left out of the comparison."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for result in run.results:
+        if result.table_state is None:
+            continue
+        for table, reason in result.table_state.skipped.items():
+            servers = out.setdefault((table, reason), [])
+            if result.server not in servers:
+                servers.append(result.server)
+    return out
+
+
+def _mismatch_cells(mismatch: TableMismatch) -> list[str]:
+    return [
+        mismatch.kind,
+        mismatch.table,
+        mismatch.key,
+        mismatch.column or "",
+        mismatch.binlog,
+        mismatch.select,
+        mismatch.message,
+    ]
+
+
+MISMATCH_HEADINGS = ["kind", "table", "row", "column", "binlog value", "SELECT value", "note"]
+
+
 def hexdump(data: bytes, start: int = 0) -> list[tuple[str, str]]:
     """Lines of `data` as `(offset and hex, printable ASCII)`, 16 bytes each, offsets
     counted from `start`."""
@@ -59,6 +113,11 @@ def hexdump(data: bytes, start: int = 0) -> list[tuple[str, str]]:
 
 def _dump_text(data: bytes, start: int = 0) -> str:
     return "\n".join(f"{left}  |{right}|" for left, right in hexdump(data, start))
+
+
+def _state_line(run: RunResult) -> str:
+    tables, rows, mismatches = _state_totals(run)
+    return f"{tables} tables and {rows} rows compared, {mismatches} mismatches"
 
 
 def _verdict(result: ConfigResult) -> str:
@@ -141,6 +200,7 @@ def render_markdown(run: RunResult) -> str:
         f"{sum(r.events for r in run.results)} events, "
         f"{sum(r.identical for r in run.results)} byte-exact, "
         f"{sum(len(r.failures) for r in run.results)} failures; "
+        f"table state: {_state_line(run)}; "
         f"started {run.started or '?'}, took {run.seconds:.0f}s."
     )
     out.append("")
@@ -155,19 +215,22 @@ def render_markdown(run: RunResult) -> str:
         "## Servers × configurations",
         "",
         "| server | version | config | files | events | byte-exact | failures | undecoded"
-        " | scenario errors | time | result |",
-        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        " | scenario errors | table state | time | result |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|---|--:|---|",
     ]
     for result in run.results:
         failures = len(result.failures)
         failure_cell = f"[{failures}](#{config_anchor(result)})" if failures else "0"
         if result.error:
             failure_cell = f"[error](#{config_anchor(result)})"
+        state = state_summary(result)
+        if result.table_state is not None and not result.table_state.passed:
+            state = f"[{state}](#{state_anchor(result)})"
         out.append(
             f"| {result.server} | {_md_cell(result.version)} | `{result.config}` |"
             f" {len(result.files)} | {result.events} | {result.identical} | {failure_cell} |"
-            f" {len(result.unknown)} | {len(result.scenario_errors)} | {result.seconds:.1f}s |"
-            f" {_verdict(result)} |"
+            f" {len(result.unknown)} | {len(result.scenario_errors)} | {_md_cell(state)} |"
+            f" {result.seconds:.1f}s | {_verdict(result)} |"
         )
     out.append("")
 
@@ -218,6 +281,8 @@ def render_markdown(run: RunResult) -> str:
                     out.append(f"- {result.server} scenario `{item.name}`: {_md_cell(note)}")
         out.append("")
 
+    out += _markdown_table_state(run)
+
     failed = [result for result in run.results if result.failures or result.error]
     if failed:
         out += ["## Failures", ""]
@@ -255,6 +320,91 @@ def render_markdown(run: RunResult) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _markdown_table_state(run: RunResult) -> list[str]:
+    states = [r for r in run.results if r.table_state is not None]
+    if not states:
+        return []
+    out = [
+        "## Table state",
+        "",
+        "Each configuration's tables rebuilt from its rows events and compared, value by"
+        " value, with what SELECT returns (`conformance/rebuild.py` lists how each type is"
+        f" normalized). {_state_line(run)}.",
+        "",
+    ]
+    skipped = _skipped_tables(run)
+    if skipped:
+        out += ["Not compared (their rows do not all come from rows events):", ""]
+        for (table, reason), servers in sorted(skipped.items()):
+            out.append(f"- `{table}` ({', '.join(servers)}): {_md_cell(reason)}")
+        out.append("")
+    for result in states:
+        state = result.table_state
+        assert state is not None
+        if state.passed:
+            continue
+        out += [
+            f'<a id="{state_anchor(result)}"></a>',
+            "",
+            f"### {result.server} `{result.config}`: {counts_line(state)}",
+            "",
+        ]
+        if state.mismatches:
+            out += [
+                "| " + " | ".join(MISMATCH_HEADINGS) + " |",
+                "|" + "---|" * len(MISMATCH_HEADINGS),
+            ]
+            for mismatch in state.mismatches[:MAX_FAILURES_SHOWN]:
+                cells = " | ".join(_md_cell(cell) for cell in _mismatch_cells(mismatch))
+                out.append(f"| {cells} |")
+            out.append("")
+        hidden = state.mismatch_count - min(len(state.mismatches), MAX_FAILURES_SHOWN)
+        if hidden > 0:
+            out += [f"... and {hidden} more.", ""]
+    return out
+
+
+def _html_table_state(run: RunResult) -> list[str]:
+    states = [r for r in run.results if r.table_state is not None]
+    if not states:
+        return []
+    out = [
+        "<h2>Table state</h2>",
+        "<p>Each configuration's tables rebuilt from its rows events and compared, value by"
+        " value, with what SELECT returns (<code>conformance/rebuild.py</code> lists how each"
+        f" type is normalized). {_e(_state_line(run))}.</p>",
+    ]
+    skipped = _skipped_tables(run)
+    if skipped:
+        out.append("<p>Not compared (their rows do not all come from rows events):</p><ul>")
+        for (table, reason), servers in sorted(skipped.items()):
+            out.append(
+                f"<li><code>{_e(table)}</code> ({_e(', '.join(servers))}): {_e(reason)}</li>"
+            )
+        out.append("</ul>")
+    for result in states:
+        state = result.table_state
+        assert state is not None
+        if state.passed:
+            continue
+        out.append(
+            f'<h3 id="{state_anchor(result)}">{_e(result.server)}'
+            f" <code>{_e(result.config)}</code>: {_e(counts_line(state))}</h3>"
+        )
+        if state.mismatches:
+            out.append(
+                "<table><tr>" + "".join(f"<th>{_e(h)}</th>" for h in MISMATCH_HEADINGS) + "</tr>"
+            )
+            for mismatch in state.mismatches[:MAX_FAILURES_SHOWN]:
+                cells = "".join(f"<td>{_e(cell)}</td>" for cell in _mismatch_cells(mismatch))
+                out.append(f"<tr>{cells}</tr>")
+            out.append("</table>")
+        hidden = state.mismatch_count - min(len(state.mismatches), MAX_FAILURES_SHOWN)
+        if hidden > 0:
+            out.append(f"<p>... and {hidden} more.</p>")
+    return out
+
+
 # -- HTML ------------------------------------------------------------------------------
 
 _CSS = """
@@ -274,6 +424,13 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _html_state_cell(result: ConfigResult) -> str:
+    text = _e(state_summary(result))
+    if result.table_state is not None and not result.table_state.passed:
+        return f'<a href="#{state_anchor(result)}">{text}</a>'
+    return text
+
+
 def render_html(run: RunResult) -> str:
     out: list[str] = [
         "<!DOCTYPE html>",
@@ -287,6 +444,7 @@ def render_html(run: RunResult) -> str:
         f"{sum(r.events for r in run.results)} events, "
         f"{sum(r.identical for r in run.results)} byte-exact, "
         f"{sum(len(r.failures) for r in run.results)} failures; "
+        f"table state: {_e(_state_line(run))}; "
         f"started {_e(run.started or '?')}, took {run.seconds:.0f}s.</p>"
     )
     if run.missing or run.skipped:
@@ -303,7 +461,8 @@ def render_html(run: RunResult) -> str:
         "<h2>Servers × configurations</h2>",
         "<table><tr><th>server</th><th>version</th>"
         "<th>config</th><th>files</th><th>events</th><th>byte-exact</th><th>failures</th>"
-        "<th>undecoded</th><th>scenario errors</th><th>time</th><th>result</th></tr>",
+        "<th>undecoded</th><th>scenario errors</th><th>table state</th><th>time</th>"
+        "<th>result</th></tr>",
     ]
     for result in run.results:
         failures = len(result.failures)
@@ -317,6 +476,7 @@ def render_html(run: RunResult) -> str:
             f"<td class=num>{result.events}</td><td class=num>{result.identical}</td>"
             f"<td class=num>{cell}</td><td class=num>{len(result.unknown)}</td>"
             f"<td class=num>{len(result.scenario_errors)}</td>"
+            f"<td>{_html_state_cell(result)}</td>"
             f"<td class=num>{result.seconds:.1f}s</td>"
             f'<td class="{_verdict(result).lower()}">{_verdict(result)}</td></tr>'
         )
@@ -373,6 +533,8 @@ def render_html(run: RunResult) -> str:
                         f" {_e(note)}</li>"
                     )
         out.append("</ul>")
+
+    out += _html_table_state(run)
 
     failed = [result for result in run.results if result.failures or result.error]
     if failed:

@@ -496,6 +496,47 @@ MARIADB_OLD_TEMPORAL = [  # MariaDB 11.8.9, mysql56_temporal_format=OFF (pre-5.6
         ("'-00:00:00.01'", '000000', '00:00:00'),
         ("'-01:00:00.99'", 'f0d8ff', '-01:00:00'),
     ]),
+    # With a precision of 1-6 the column is MariaDB's "hires" type, logged under the same
+    # code with no metadata; the precision (given here as the metadata) comes from the
+    # table definition.  Bytes from the conformance `temporals` scenario, time_zone UTC.
+    ('TIME(1)', 11, 1, {}, [
+        ("'-838:59:59.0'", '0000000a', '-838:59:59.0'),
+        ("'-00:00:01.0'", '01cce056', '-00:00:01.0'),
+        ("'12:34:56.7'", '01d3c9c7', '12:34:56.7'),
+        ("'838:59:59.0'", '0399c0b6', '838:59:59.0'),
+    ]),
+    ('TIME(3)', 11, 3, {}, [
+        ("'-838:59:59.000'", '00000003e8', '-838:59:59.000'),
+        ("'12:34:56.789'", '00b6bad215', '12:34:56.789'),
+    ]),
+    ('TIME(6)', 11, 6, {}, [
+        ("'-838:59:59.000000'", '0000000f4240', '-838:59:59.000000'),
+        ("'-00:00:01.000001'", '02bf3dcf39bf', '-00:00:01.000001'),
+        ("'838:59:59.000000'", '057e7badb5c0', '838:59:59.000000'),
+    ]),
+    ('DATETIME(2)', 12, 2, {}, [
+        ("'1000-01-01 00:00:00.00'", '0344ea649600', '1000-01-01 00:00:00.00'),
+        ("'2024-02-29 12:34:56.12'", '069df88fdbcc', '2024-02-29 12:34:56.12'),
+        ("'9999-12-31 23:59:59.99'", '20b07dfbffff', '9999-12-31 23:59:59.99'),
+    ]),
+    ('DATETIME(4)', 12, 4, {}, [
+        ("'2024-02-29 12:34:56.1234'", '0295b51831dbd2', '2024-02-29 12:34:56.1234'),
+    ]),
+    ('DATETIME(6)', 12, 6, {}, [
+        ("'1970-01-01 00:00:00.000001'", '00fb90c155fb6001', '1970-01-01 00:00:00.000001'),
+        ("'9999-12-31 23:59:59.999999'", '04fcee3943bfffff', '9999-12-31 23:59:59.999999'),
+    ]),
+    ('TIMESTAMP(1)', 7, 1, {}, [
+        ("'1970-01-01 00:00:01.0'", '0000000100', '1970-01-01 00:00:01.0'),
+        ("'2106-02-07 06:28:15.9'", 'ffffffff09', '2106-02-07 06:28:15.9'),
+    ]),
+    ('TIMESTAMP(4)', 7, 4, {}, [
+        ("'2024-02-29 12:34:56.6543'", '65e079f0198f', '2024-02-29 12:34:56.6543'),
+    ]),
+    ('TIMESTAMP(6)', 7, 6, {}, [
+        ("'2000-01-01 00:00:00.500000'", '386d438007a120', '2000-01-01 00:00:00.500000'),
+        ("'2106-02-07 06:28:15.999999'", 'ffffffff0f423f', '2106-02-07 06:28:15.999999'),
+    ]),
 ]
 
 MARIADB_COMPRESSED = [  # MariaDB 11.8.9, COMPRESSED columns
@@ -939,6 +980,38 @@ def test_old_time_round_trips(value):
     sign = -1 if usec < 0 else 1
     value = sign * datetime.timedelta(seconds=abs(usec) // 1000000)
     assert round_trip(ColumnDef(tm.MYSQL_TYPE_TIME), value) == value
+
+
+# MariaDB's hires TIME/DATETIME/TIMESTAMP: the old codes with a supplied precision.
+
+
+@given(st.integers(1, 6), st.timedeltas(min_value=-MAX_TIME, max_value=MAX_TIME))
+def test_mariadb_hires_time_round_trips(fsp, value):
+    usec = value // datetime.timedelta(microseconds=1)
+    sign = -1 if usec < 0 else 1
+    value = sign * datetime.timedelta(microseconds=_fsp_aligned(abs(usec), fsp))
+    assert round_trip(ColumnDef(tm.MYSQL_TYPE_TIME, fsp), value) == value
+
+
+@given(st.integers(1, 6), st.datetimes())
+def test_mariadb_hires_datetime_round_trips(fsp, value):
+    value = value.replace(microsecond=_fsp_aligned(value.microsecond, fsp))
+    assert round_trip(ColumnDef(tm.MYSQL_TYPE_DATETIME, fsp), value) == value
+
+
+@given(st.integers(1, 6), timestamps)
+def test_mariadb_hires_timestamp_round_trips(fsp, value):
+    value = value.replace(microsecond=_fsp_aligned(value.microsecond, fsp))
+    assert round_trip(ColumnDef(tm.MYSQL_TYPE_TIMESTAMP, fsp), value) == value
+
+
+def test_mariadb_hires_sizes_follow_the_precision():
+    # time_hires_bytes, datetime_hires_bytes and 4 + sec_part_bytes (sql/field.cc)
+    for code, sizes in ((tm.MYSQL_TYPE_TIME, (3, 4, 4, 5, 5, 5, 6)),
+                        (tm.MYSQL_TYPE_DATETIME, (8, 6, 6, 7, 7, 7, 8)),
+                        (tm.MYSQL_TYPE_TIMESTAMP, (4, 5, 5, 6, 6, 7, 7))):
+        assert tuple(codec_for(ColumnDef(code, fsp or None)).size for fsp in range(7)) == sizes
+        assert ColumnDef(code, 3).fsp == 3 and ColumnDef(code).fsp == 0
 
 
 text_columns = st.sampled_from([

@@ -12,8 +12,12 @@ The recorder executes SQL and remembers, in a JSON-able `GroundTruth`:
 - `changes`: the committed row changes, in commit order (rolled-back work dropped,
   including work undone by `ROLLBACK TO SAVEPOINT`); inserted values are kept as
   given, SQL expressions as `{"$sql": ...}`;
-- `tables`: each table's columns and final contents, read back at the end
-  (`ORDER BY 1`), which is what a decoder of the binlog must end up with;
+- `tables`: each table's columns, primary key, engine and final contents, read back
+  at the end (`ORDER BY 1`), which is what a decoder of the binlog must end up with
+  (see `Recorder.snapshot` for how each type is read);
+- `unreplayable`: tables whose final rows cannot be rebuilt from row events alone
+  (statement-format DML, DDL that fills or drops rows), each with the reason
+  (`Recorder.not_replayable`);
 - `expected_events`: event types the scenario means to produce on this server and
   configuration (the capture reports the ones that did not appear);
 - `notes`: what the scenario left out here and why (a feature the server lacks, a
@@ -82,7 +86,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime.date):
         return {"$date": value.isoformat()}
     if isinstance(value, datetime.timedelta):
-        return {"$time": _time_text(value)}
+        return {"$time": time_text(value)}
     if isinstance(value, datetime.time):
         return {"$time": value.isoformat()}
     if isinstance(value, set | frozenset):
@@ -104,7 +108,7 @@ def _statement_record(text: str) -> str:
     return f"{text[:200]}... [{len(text)} characters, sha256 {digest}]"
 
 
-def _time_text(delta: datetime.timedelta) -> str:
+def time_text(delta: datetime.timedelta) -> str:
     """A TIME value (PyMySQL's timedelta) as the server writes it: `-838:59:59.000000`."""
     micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
     sign = "-" if micros < 0 else ""
@@ -129,6 +133,7 @@ class GroundTruth:
     tables: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     expected_events: list[str] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    unreplayable: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -235,6 +240,16 @@ class Recorder:
 
     def note(self, text: str) -> None:
         self.truth.notes.append(text)
+
+    def not_replayable(self, table: str, why: str) -> None:
+        """Say that `table`'s final rows cannot be rebuilt from its row events, and why.
+
+        The capture replays every rows event into a table state and compares it with
+        the final rows; a table changed by a statement-format statement, or whose rows
+        a DDL statement changed (`ALTER TABLE ... ADD COLUMN ... DEFAULT`, `TRUNCATE
+        PARTITION`), is left out of that comparison with this reason.
+        """
+        self.truth.unreplayable[table] = why
 
     def expect(self, *event_types: str) -> None:
         """Name event types this scenario produces here (checked by the capture)."""
@@ -382,16 +397,33 @@ class Recorder:
     # -- reading back ------------------------------------------------------------------
 
     def snapshot(self) -> None:
-        """Record every base table's columns and final rows in the scenario's database."""
+        """Record every base table's columns and final rows in the scenario's database.
+
+        Each table gets `columns` (`[name, COLUMN_TYPE, CHARACTER_SET_NAME]`),
+        `primary_key` (column names, in key order), `engine`, `rows`, and for its ENUM
+        and SET columns `numbers`: `{column: [CAST(column AS UNSIGNED) of each row]}`,
+        the index or bitmask the binlog holds. Most columns are read as they are; these
+        are read so that no information is lost:
+
+        - FLOAT as `column + 0e0`: the text protocol prints a FLOAT with 6 significant
+          digits (`3.40282e+38`), the widened DOUBLE with all of them;
+        - VECTOR (MySQL) `CAST(... AS BINARY)`: PyMySQL does not know the type and would
+          decode it as text.
+
+        ENUM/SET numbers are recorded because the member strings `information_schema`
+        and `SHOW CREATE TABLE` give turn 4-byte characters into `?` (MySQL 9.7 and
+        MariaDB 11.8 both), so a binlog without the table map's member strings
+        (`binlog_row_metadata=MINIMAL`) can only be checked by number.
+        """
         database = self.truth.database
         with self.conn.cursor() as cursor:
             cursor.execute(
-                "SELECT TABLE_NAME FROM information_schema.TABLES"
+                "SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES"
                 " WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
                 (database,),
             )
-            tables = [row[0] for row in cursor.fetchall()]
-            for table in tables:
+            tables = [(_text(name), _text(engine)) for name, engine in cursor.fetchall()]
+            for table, engine in tables:
                 cursor.execute(
                     "SELECT COLUMN_NAME, COLUMN_TYPE, CHARACTER_SET_NAME, DATA_TYPE"
                     " FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s"
@@ -400,16 +432,48 @@ class Recorder:
                 )
                 found = [[_text(value) for value in row] for row in cursor.fetchall()]
                 columns = [row[:3] for row in found]
-                # PyMySQL does not know MySQL's VECTOR type and would decode it as text.
+                cursor.execute(
+                    "SELECT COLUMN_NAME FROM information_schema.STATISTICS"
+                    " WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND INDEX_NAME = 'PRIMARY'"
+                    " ORDER BY SEQ_IN_INDEX",
+                    (database, table),
+                )
+                primary_key = [_text(row[0]) for row in cursor.fetchall()]
+                numbered = [
+                    name
+                    for name, *_, data_type in found
+                    if str(data_type).lower() in ("enum", "set")
+                ]
+                # One statement, so the numbers come in the same row order as the values.
                 select = ", ".join(
-                    f"CAST(`{name}` AS BINARY)"
-                    if str(data_type).lower() == "vector"
-                    else f"`{name}`"
-                    for name, _, _, data_type in found
+                    [_select_expression(name, data_type) for name, *_, data_type in found]
+                    + [f"CAST(`{name}` AS UNSIGNED)" for name in numbered]
                 )
                 cursor.execute(f"SELECT {select} FROM `{database}`.`{table}` ORDER BY 1")
-                rows = [jsonable(list(row)) for row in cursor.fetchall()]
-                self.truth.tables[table] = {"columns": columns, "rows": rows}
+                fetched = [list(row) for row in cursor.fetchall()]
+                width = len(found)
+                rows = [jsonable(row[:width]) for row in fetched]
+                numbers = {
+                    name: [row[width + index] for row in fetched]
+                    for index, name in enumerate(numbered)
+                }
+                self.truth.tables[table] = {
+                    "columns": columns,
+                    "primary_key": primary_key,
+                    "engine": engine,
+                    "rows": rows,
+                    "numbers": numbers,
+                }
+
+
+def _select_expression(name: str, data_type: Any) -> str:
+    """How `snapshot` reads one column: as is, or losslessly (see there)."""
+    kind = str(data_type).lower()
+    if kind == "float":
+        return f"`{name}` + 0e0"
+    if kind == "vector":
+        return f"CAST(`{name}` AS BINARY)"
+    return f"`{name}`"
 
 
 def _text(value: Any) -> Any:

@@ -76,3 +76,4 @@ def load_data(t: Recorder) -> None:
             )
             if statement:
                 t.expect("BEGIN_LOAD_QUERY_EVENT", "APPEND_BLOCK_EVENT", "EXECUTE_LOAD_QUERY_EVENT")
+                t.not_replayable("loaded_stmt", "loaded in statement format")

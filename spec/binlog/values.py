@@ -337,6 +337,10 @@ class ColumnDef:
     ``set_values`` (ENUM_STR_VALUE / SET_STR_VALUE), ``geometry_type``,
     ``vector_dimension``.  ``logical_type`` names what the binlog cannot say: a MariaDB
     ``"uuid"``, ``"inet6"`` or ``"inet4"`` column travels as BINARY(16)/BINARY(4).
+    Nor can it say the precision of MariaDB's old-format TIME/DATETIME/TIMESTAMP
+    columns (``mysql56_temporal_format=OFF``): the table map gives them no metadata,
+    yet one with a precision of 1-6 is laid out differently (see ``_hires_fsp``);
+    a caller who knows it from the table definition puts it in ``metadata``.
     """
 
     type: int
@@ -363,9 +367,12 @@ class ColumnDef:
 
     @property
     def fsp(self) -> int:
-        """Fractional-second precision of a temporal column (0 for the old types)."""
+        """Fractional-second precision of a temporal column (0 for the old types, unless
+        a MariaDB hires column's precision was supplied as ``metadata``)."""
         if self.type in (MYSQL_TYPE_TIME2, MYSQL_TYPE_DATETIME2, MYSQL_TYPE_TIMESTAMP2):
             return int(self.metadata or 0)
+        if self.type in (MYSQL_TYPE_TIME, MYSQL_TYPE_DATETIME, MYSQL_TYPE_TIMESTAMP):
+            return _hires_fsp(self)
         return 0
 
 
@@ -768,8 +775,93 @@ def _date_codec(column: ColumnDef, hooks: dict) -> ValueCodec:
     return ValueCodec("DATE", size=3, decode=decode, encode=_passthrough(encode))
 
 
+# -- MariaDB "hires" TIME/DATETIME/TIMESTAMP (MariaDB 5.3 format) ---------------------
+#
+# With mysql56_temporal_format=OFF MariaDB makes a TIME(n)/DATETIME(n)/TIMESTAMP(n)
+# column with n > 0 a Field_time_hires/Field_datetime_hires/Field_timestamp_hires
+# (sql/field.cc), and logs it under the old type code (11, 12, 7) with no metadata, so
+# the precision n -- and with it the size -- is not in the binlog.  Layouts, big-endian,
+# the fraction cut to n digits (sec_part_shift: microseconds // 10**(6-n)):
+#   TIME(n):      time_hires_bytes[n] bytes: the value in such units plus the zero
+#                 point 839:00:00 (TIME_MAX_VALUE_SECONDS + 1), so never negative;
+#   DATETIME(n):  datetime_hires_bytes[n] bytes: pack_time(), the count of units of
+#                 ((((year*13 + month)*32 + day)*24 + hour)*60 + minute)*60 + second;
+#   TIMESTAMP(n): 4 bytes of seconds, then the fraction in sec_part_bytes[n] bytes.
+# Checked against MariaDB 10.11 and 11.8 binlogs of every precision, both limits
+# included (conformance scenario `temporals`, config `old_temporal`).
+
+_SEC_PART_BYTES = (0, 1, 1, 2, 2, 3, 3)
+_TIME_HIRES_BYTES = (3, 4, 4, 5, 5, 5, 6)
+_DATETIME_HIRES_BYTES = (5, 6, 6, 7, 7, 7, 8)
+_TIME_HIRES_ZERO_SECONDS = 3020399 + 1  # TIME_MAX_VALUE_SECONDS + 1
+
+
+def _hires_fsp(column: ColumnDef) -> int:
+    """The precision supplied for an old-type temporal column, 0 when none was."""
+    meta = column.metadata
+    if isinstance(meta, int) and not isinstance(meta, bool) and 1 <= meta <= 6:
+        return meta
+    return 0
+
+
+def _time_hires(column: ColumnDef, fsp: int) -> ValueCodec:
+    size, unit = _TIME_HIRES_BYTES[fsp], 10 ** (6 - fsp)
+    zero = _TIME_HIRES_ZERO_SECONDS * 1000000 // unit
+
+    def decode(b):
+        return datetime.timedelta(microseconds=(int.from_bytes(b, "big") - zero) * unit)
+
+    def encode(value):
+        micros = value // datetime.timedelta(microseconds=1)
+        return (micros // unit + zero).to_bytes(size, "big")
+
+    return ValueCodec(f"TIME({fsp}) hires", size=size, decode=decode,
+                      encode=_passthrough(encode))
+
+
+def _datetime_hires(column: ColumnDef, fsp: int) -> ValueCodec:
+    size, unit = _DATETIME_HIRES_BYTES[fsp], 10 ** (6 - fsp)
+
+    def decode(b):
+        packed = int.from_bytes(b, "big") * unit
+        packed, usec = divmod(packed, 1000000)
+        packed, second = divmod(packed, 60)
+        packed, minute = divmod(packed, 60)
+        packed, hour = divmod(packed, 24)
+        packed, day = divmod(packed, 32)
+        year, month = divmod(packed, 13)
+        return _datetime(year, month, day, hour, minute, second, usec)
+
+    def encode(value):
+        y, m, d = _ymd(value)
+        h, mi, s, us = _hms(value)
+        packed = (((((y * 13 + m) * 32 + d) * 24 + h) * 60 + mi) * 60 + s) * 1000000 + us
+        return (packed // unit).to_bytes(size, "big")
+
+    return ValueCodec(f"DATETIME({fsp}) hires", size=size, decode=decode,
+                      encode=_passthrough(encode))
+
+
+def _timestamp_hires(column: ColumnDef, fsp: int) -> ValueCodec:
+    nfrac, unit = _SEC_PART_BYTES[fsp], 10 ** (6 - fsp)
+
+    def decode(b):
+        return _timestamp_value(int.from_bytes(b[:4], "big"),
+                                int.from_bytes(b[4:], "big") * unit)
+
+    def encode(value):
+        sec, usec = _timestamp_parts(value)
+        return sec.to_bytes(4, "big") + (usec // unit).to_bytes(nfrac, "big")
+
+    return ValueCodec(f"TIMESTAMP({fsp}) hires", size=4 + nfrac, decode=decode,
+                      encode=_passthrough(encode))
+
+
 def _datetime_old(column: ColumnDef, hooks: dict) -> ValueCodec:
     # Field_datetime (pre-5.6.4): the number YYYYMMDDhhmmss, 8 bytes little-endian.
+    if fsp := _hires_fsp(column):
+        return _datetime_hires(column, fsp)
+
     def decode(b):
         v = int.from_bytes(b, "little")
         date, time = divmod(v, 1000000)
@@ -787,6 +879,9 @@ def _datetime_old(column: ColumnDef, hooks: dict) -> ValueCodec:
 
 def _time_old(column: ColumnDef, hooks: dict) -> ValueCodec:
     # Field_time (pre-5.6.4): the signed number [-]HHMMSS, 3 bytes little-endian.
+    if fsp := _hires_fsp(column):
+        return _time_hires(column, fsp)
+
     def decode(b):
         v = int.from_bytes(b, "little", signed=True)
         sign, v = (-1 if v < 0 else 1), abs(v)
@@ -802,6 +897,9 @@ def _time_old(column: ColumnDef, hooks: dict) -> ValueCodec:
 
 
 def _timestamp_old(column: ColumnDef, hooks: dict) -> ValueCodec:
+    if fsp := _hires_fsp(column):
+        return _timestamp_hires(column, fsp)
+
     def decode(b):
         return _timestamp_value(int.from_bytes(b, "little"), 0)
 

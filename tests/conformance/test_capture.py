@@ -2,7 +2,9 @@
 
 The `realserver` tests run every configuration of the matrix on every local server
 (`LOCAL_REQUIRED`), all scenarios each, through the session's server pool, so each
-server starts once. They skip where a server cannot run, and fail instead on CI.
+server starts once; each capture is checked twice: every event round-trips byte for
+byte, and the tables rebuilt from its rows events equal what SELECT returns. They
+skip where a server cannot run, and fail instead on CI.
 The other tests check the round trip, the report and the command line on crafted
 binlogs and results, with no server.
 """
@@ -27,7 +29,14 @@ from conformance.capture import (
     capture_config,
     roundtrip_file,
 )
-from conformance.report import failure_anchor, render_html, render_markdown, write_reports
+from conformance.rebuild import TableMismatch, TableStateResult
+from conformance.report import (
+    failure_anchor,
+    render_html,
+    render_markdown,
+    state_anchor,
+    write_reports,
+)
 from conformance.servers import LOCAL_REQUIRED, Server, require_or_skip
 from mysqlproto.binlog import BinlogWriter, read_binlog
 from mysqlproto.events import UnknownEvent
@@ -161,6 +170,25 @@ def _failing_run() -> RunResult:
         ],
         expected_events=["GTID_EVENT", "XA_PREPARE_LOG_EVENT"],
         binlog_dir="binlogs/x",
+        table_state=TableStateResult(
+            tables=2,
+            rows=5,
+            values=12,
+            compared=["sc_bits.bits", "sc_dml.keyed"],
+            skipped={"sc_ddl.base": "ALTER TABLE fills a column"},
+            mismatches=[
+                TableMismatch(
+                    table="sc_bits.bits",
+                    kind="value",
+                    key="id=2",
+                    column="b9",
+                    binlog="257",
+                    select="{'$hex': '0102'}",
+                    message="normalized: 257 != 258",
+                )
+            ],
+            mismatch_count=1,
+        ),
     )
     good = ConfigResult(
         server="mysql-9.7",
@@ -169,6 +197,7 @@ def _failing_run() -> RunResult:
         options={},
         seconds=3.0,
         files=[FileResult("binlog.000001", 500, events=3, identical=3, types={"XID_EVENT": 3})],
+        table_state=TableStateResult(tables=1, rows=3, values=6, compared=["sc_r.r"]),
     )
     return RunResult(
         results=[good, bad],
@@ -200,6 +229,34 @@ def test_reports_link_each_failure_to_its_hex_dump(tmp_path: Path) -> None:
     assert "| `GTID_EVENT` |  | 6 |" in markdown  # mysql-9.7 column empty, mariadb-11.8 6
     md_path, html_path = write_reports(run, tmp_path)
     assert md_path.read_text() == markdown and html_path.read_text() == page
+
+
+def test_reports_list_table_state_mismatches_and_tables_left_out() -> None:
+    run = _failing_run()
+    good, bad = run.results
+    assert good.passed and not bad.passed
+    target = state_anchor(bad)
+    markdown, page = render_markdown(run), render_html(run)
+    for text in (markdown, page):
+        assert "1 tables, 3 rows, 0 mismatches" in text  # the table-state column
+        assert f'id="{target}"' in text and f"#{target}" in text
+        assert "3 tables and 8 rows compared, 1 mismatches" in text
+        assert "sc_bits.bits" in text and "b9" in text and "257" in text
+        assert "sc_ddl.base" in text and "ALTER TABLE fills a column" in text
+    assert "| value | sc_bits.bits | id=2 | b9 | 257 |" in markdown
+
+
+def test_a_table_state_mismatch_alone_fails_the_configuration_and_the_run(
+    tmp_path: Path,
+) -> None:
+    result = _failing_run().results[0]
+    assert result.passed
+    result.table_state = TableStateResult(error="ValueError: boom")
+    assert not result.passed
+    result.table_state = TableStateResult(mismatch_count=1)
+    assert not result.passed
+    RunResult(results=[result]).save(tmp_path / "results.json")
+    assert cli.main(["report", "--report", str(tmp_path)]) == 1
 
 
 def test_cli_refuses_unknown_names_and_missing_results(tmp_path: Path) -> None:
@@ -273,6 +330,28 @@ def capture_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("conformance")
 
 
+@pytest.fixture(scope="module")
+def captured(
+    capture_servers: Callable[[str], Server], capture_out: Path
+) -> Callable[[str, matrix.Config], ConfigResult]:
+    """The capture of (server, config), made once and shared by the tests that judge it."""
+    done: dict[tuple[str, str], ConfigResult] = {}
+
+    def get(name: str, config: matrix.Config) -> ConfigResult:
+        key = (name, config.name)
+        if key not in done:
+            server = capture_servers(name)
+            if not config.applies(server.flavour, server.version):
+                pytest.skip(f"{config.name} needs {server.flavour} {config.min_version}+")
+            done[key] = capture_config(server, config, capture_out)
+        result = done[key]
+        if result.error:
+            pytest.fail(f"capture failed: {result.error}", pytrace=False)
+        return result
+
+    return get
+
+
 def _describe(failures: list[EventFailure], limit: int = 8) -> str:
     """One line per failure: where, what, and 16 bytes either side of the difference."""
     lines = []
@@ -299,14 +378,9 @@ def _describe(failures: list[EventFailure], limit: int = 8) -> str:
     ("name", "config"), CAPTURES, ids=[f"{name}/{config.name}" for name, config in CAPTURES]
 )
 def test_every_captured_event_round_trips_byte_exact(
-    name: str, config: matrix.Config, capture_servers: Callable[[str], Server], capture_out: Path
+    name: str, config: matrix.Config, captured: Callable[[str, matrix.Config], ConfigResult]
 ) -> None:
-    server = capture_servers(name)
-    if not config.applies(server.flavour, server.version):
-        pytest.skip(f"{config.name} needs {server.flavour} {config.min_version}+")
-    result = capture_config(server, config, capture_out)
-    if result.error:
-        pytest.fail(f"capture failed: {result.error}", pytrace=False)
+    result = captured(name, config)
     if result.scenario_errors:
         pytest.fail(
             "scenarios failed:\n"
@@ -319,6 +393,57 @@ def test_every_captured_event_round_trips_byte_exact(
         pytest.fail("events that do not round-trip:\n" + _describe(result.failures), pytrace=False)
     assert result.events > 0
     assert result.identical == result.events
+
+
+def _type_tables(truth_path: Path) -> set[str]:
+    """`database.table` of every table the column-type scenarios (`types_*.py`) made."""
+    modules = {item.name: item.module for item in scenarios.discover()}
+    tables = set()
+    for truth in json.loads(truth_path.read_text()):
+        if modules[truth["scenario"]].rsplit(".", 1)[1].startswith("types_"):
+            tables |= {f"{truth['database']}.{table}" for table in truth["tables"]}
+    return tables
+
+
+def _describe_mismatches(mismatches: list[TableMismatch], limit: int = 12) -> str:
+    lines = [
+        f"{m.kind} {m.table} [{m.key}] {m.column or ''}: binlog {m.binlog or '-'},"
+        f" SELECT {m.select or '-'}; {m.message}"
+        for m in mismatches[:limit]
+    ]
+    if len(mismatches) > limit:
+        lines.append(f"... and {len(mismatches) - limit} more")
+    return "\n".join(lines)
+
+
+@pytest.mark.realserver
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "config"), CAPTURES, ids=[f"{name}/{config.name}" for name, config in CAPTURES]
+)
+def test_tables_rebuilt_from_the_row_events_equal_select(
+    name: str,
+    config: matrix.Config,
+    captured: Callable[[str, matrix.Config], ConfigResult],
+    capture_out: Path,
+) -> None:
+    """Issue 4's check: for every row image and metadata setting, replaying the rows
+    events gives each table what SELECT returns, every column-type table included."""
+    result = captured(name, config)
+    state = result.table_state
+    assert state is not None and result.truth_file is not None
+    if state.error:
+        pytest.fail(f"rebuild failed: {state.error}", pytrace=False)
+    type_tables = _type_tables(capture_out / result.truth_file)
+    assert type_tables, "no column-type scenario ran"
+    assert type_tables <= set(state.compared), sorted(type_tables - set(state.compared))
+    if state.mismatch_count:
+        pytest.fail(
+            f"{state.mismatch_count} table-state mismatches:\n"
+            + _describe_mismatches(state.mismatches),
+            pytrace=False,
+        )
+    assert state.rows > 0 and state.values > 0
 
 
 @pytest.fixture(scope="module")
