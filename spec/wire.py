@@ -159,14 +159,21 @@ def remaining(stream) -> int | None:
 class Tail(Subconstruct):
     """A trailing field that a newer server appends and an older one leaves out.
 
-    Parses the subcon only if bytes remain in the enclosing (bounded) body, else
-    yields None; building None writes nothing.  This is how the server itself
-    reads optional trailers, e.g. the commit timestamps of a GTID event
-    (libbinlogevents/src/control_events.cpp, ``Gtid_event::Gtid_event``).
+    Parses the subcon only if at least ``need`` bytes remain in the enclosing (bounded)
+    body (1 by default: any), else yields None; building None writes nothing.  This is
+    how the server itself reads optional trailers, e.g. the commit timestamps of a
+    GTID event (libbinlogevents/src/control_events.cpp, ``Gtid_event::Gtid_event``,
+    whose ``can_read(n)`` is ``need``).
     """
 
+    def __init__(self, subcon, need: int = 1):
+        super().__init__(subcon)
+        self.need = need
+        self.flagbuildnone = True
+
     def _parse(self, stream, context, path):
-        if not remaining(stream):
+        left = remaining(stream)
+        if left is not None and left < self.need:
             return None
         return self.subcon._parsereport(stream, context, path)
 

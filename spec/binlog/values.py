@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 
 from construct import Adapter, Bytes, BytesInteger, GreedyBytes, Prefixed
 
-from spec.binlog.events.table_map import (
+from spec.types import (
     MYSQL_TYPE_BIT,
     MYSQL_TYPE_BLOB,
     MYSQL_TYPE_BLOB_COMPRESSED,

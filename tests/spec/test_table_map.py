@@ -16,6 +16,7 @@ from spec.binlog.events.table_map import (
     MYSQL_TYPE_TIMESTAMP2,
     MYSQL_TYPE_TYPED_ARRAY,
     MYSQL_TYPE_VARCHAR,
+    NUMERIC_TYPES,
     SIGNEDNESS,
     TableMapEvent,
     optional_metadata_fields,
@@ -234,7 +235,7 @@ lenencs = st.integers(0, 2**24)
 
 
 def optional_field(column_types):
-    numeric = sum(1 for t in column_types if t in (1, 2, 3, 4, 5, 8, 9, 246))
+    numeric = sum(1 for t in column_types if t in NUMERIC_TYPES)
     default = st.fixed_dictionaries({
         "default_charset": lenencs,
         "charset_pairs": st.lists(st.fixed_dictionaries(

@@ -39,7 +39,6 @@ from construct import (
     FixedSized,
     GreedyBytes,
     If,
-    SizeofError,
     Struct,
     stream_read,
     stream_write,
@@ -56,7 +55,7 @@ from spec.serialization import (
     VarlenUuid,
     varlen_size,
 )
-from spec.wire import Int1, Int4, Int8, LenencInt, Tail, Uuid, remaining
+from spec.wire import Int1, Int4, Int8, LenencInt, Tail, Uuid
 
 # Gtid_event constants (control_events.h)
 FLAG_MAY_HAVE_SBR = 1
@@ -117,31 +116,6 @@ def follows(companion: str):
     return condition
 
 
-class CanRead(Construct):
-    """Parse ``subcon`` only if at least ``size`` bytes remain (the server's ``can_read``),
-    else None; None builds nothing."""
-
-    def __init__(self, size: int, subcon: Construct):
-        super().__init__()
-        self.size = size
-        self.subcon = subcon
-        self.flagbuildnone = True
-
-    def _parse(self, stream, context, path):
-        left = remaining(stream)
-        if left is not None and left < self.size:
-            return None
-        return self.subcon._parsereport(stream, context, path)
-
-    def _build(self, obj, stream, context, path):
-        if obj is None:
-            return None
-        return self.subcon._build(obj, stream, context, path)
-
-    def _sizeof(self, context, path):
-        raise SizeofError("optional trailer has a variable size", path=path)
-
-
 Int7 = BytesInteger(7, swapped=True)
 """7-byte little-endian integer (``original_commit_timestamp``)."""
 
@@ -172,10 +146,10 @@ GtidEvent = Struct(
     "transaction_length" / If(lambda ctx: ctx.immediate_commit_timestamp is not None,
                               Tail(LenencInt)),
     "immediate_server_version" / If(lambda ctx: ctx.transaction_length is not None,
-                                    CanRead(4, HighBitFlagged(4, "original_server_version"))),
+                                    Tail(need=4, subcon=HighBitFlagged(4, "original_server_version"))),
     "original_server_version" / If(follows("original_server_version"), Int4),
     "commit_group_ticket" / If(lambda ctx: ctx.immediate_server_version is not None,
-                               CanRead(8, Int8)),
+                               Tail(need=8, subcon=Int8)),
     "extra" / Extra,
 )
 """GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT body (``Gtid_event``)."""
