@@ -53,7 +53,6 @@ from mysqlproto.errors import DecodeError, UsageError
 from mysqlproto.geometry import Geometry, encode_geometry
 from spec.binlog.events.fde import is_mariadb_version
 from spec.binlog.events.table_map import (
-    COLUMN_TYPE_NAMES,
     MYSQL_TYPE_BLOB,
     MYSQL_TYPE_BLOB_COMPRESSED,
     MYSQL_TYPE_DATETIME2,
@@ -90,6 +89,7 @@ from spec.binlog.values import (
     python_encoding,
     text_decoder,
 )
+from spec.types import COLUMN_TYPE_NAMES
 
 __all__ = [
     "RowChange",

@@ -35,6 +35,7 @@ from spec.binlog.values import (
     mariadb_column_uncompress,
     python_encoding,
 )
+from spec.types import MYSQL_TYPE_TYPED_ARRAY
 from tests.spec.roundtrip import h
 
 S, D, B = StringMeta, DecimalMeta, BitMeta
@@ -621,7 +622,7 @@ def test_server_vectors_cover_every_type_a_server_writes():
     codes = {case[1] for _, case in SERVER_VECTORS}
     written = {code for code in TYPE_DECLARATIONS
                if code not in (tm.MYSQL_TYPE_DECIMAL, tm.MYSQL_TYPE_NULL,
-                               tm.MYSQL_TYPE_TYPED_ARRAY, tm.MYSQL_TYPE_NEWDATE,
+                               MYSQL_TYPE_TYPED_ARRAY, tm.MYSQL_TYPE_NEWDATE,
                                tm.MYSQL_TYPE_ENUM, tm.MYSQL_TYPE_SET,
                                tm.MYSQL_TYPE_TINY_BLOB, tm.MYSQL_TYPE_MEDIUM_BLOB,
                                tm.MYSQL_TYPE_LONG_BLOB, tm.MYSQL_TYPE_VAR_STRING)}
@@ -831,7 +832,7 @@ def test_mariadb_compressed_column_forms():
 
 def test_types_without_a_size_are_refused():
     with pytest.raises(ValueError, match="TYPED_ARRAY"):
-        codec_for(ColumnDef(tm.MYSQL_TYPE_TYPED_ARRAY))
+        codec_for(ColumnDef(MYSQL_TYPE_TYPED_ARRAY))
     with pytest.raises(ValueError, match="no length"):
         codec_for(ColumnDef(tm.MYSQL_TYPE_DECIMAL))
     with pytest.raises(ValueError, match="unknown column type"):

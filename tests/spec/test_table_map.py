@@ -14,13 +14,13 @@ from spec.binlog.events.table_map import (
     MYSQL_TYPE_NEWDECIMAL,
     MYSQL_TYPE_STRING,
     MYSQL_TYPE_TIMESTAMP2,
-    MYSQL_TYPE_TYPED_ARRAY,
     MYSQL_TYPE_VARCHAR,
     NUMERIC_TYPES,
     SIGNEDNESS,
     TableMapEvent,
     optional_metadata_fields,
 )
+from spec.types import MYSQL_TYPE_TYPED_ARRAY
 from spec.wire import LenencInt
 from tests.spec.roundtrip import h
 

@@ -63,8 +63,7 @@ from spec.binlog.common import (
     post_header_len,
 )
 from spec.binlog.eventspec import EventSpec
-from spec.types import (  # noqa: F401  (re-exported for the rows and values modules)
-    COLUMN_TYPE_NAMES,
+from spec.types import (
     MYSQL_TYPE_BIT,
     MYSQL_TYPE_BLOB,
     MYSQL_TYPE_BLOB_COMPRESSED,
@@ -94,7 +93,6 @@ from spec.types import (  # noqa: F401  (re-exported for the rows and values mod
     MYSQL_TYPE_TIMESTAMP2,
     MYSQL_TYPE_TINY,
     MYSQL_TYPE_TINY_BLOB,
-    MYSQL_TYPE_TYPED_ARRAY,
     MYSQL_TYPE_VAR_STRING,
     MYSQL_TYPE_VARCHAR,
     MYSQL_TYPE_VARCHAR_COMPRESSED,
