@@ -406,6 +406,45 @@ class _Decoder:
         return result
 
 
+class JsonNull:
+    """The JSON ``null`` that a whole JSON column value can be, as opposed to SQL NULL.
+
+    Inside a document a JSON null is Python ``None`` (there is no ambiguity there); a
+    column whose document *is* ``null`` decodes to :data:`JSON_NULL`
+    (:func:`decode_json_document`), so a row can tell it from a NULL column.  It is
+    falsy and renders as ``null`` in JSON output.
+    """
+
+    _instance: JsonNull | None = None
+
+    def __new__(cls) -> JsonNull:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self):
+        return (JsonNull, ())
+
+    def to_json(self) -> None:
+        return None
+
+
+JSON_NULL = JsonNull()
+
+
+def decode_json_document(data: bytes | bytearray | memoryview) -> Any:
+    """A JSON column's value: :func:`decode_json`, with a document that is JSON null
+    (or empty, which MySQL reads as null) given as :data:`JSON_NULL`."""
+    value = decode_json(data)
+    return JSON_NULL if value is None else value
+
+
 def decode_json(data: bytes | bytearray | memoryview) -> Any:
     """Decode one binary JSON document (``json_binary::parse_binary`` + ``Json_dom::parse``).
 
@@ -849,6 +888,8 @@ def encode_json(value: Any) -> bytes:
     ``time`` and :class:`JsonOpaque`.  Raises :class:`UsageError` for anything else or
     for a value MySQL could not store.
     """
+    if value is JSON_NULL:
+        value = None
     jtype, body = _encode_value(value, 0, small_parent=False)
     return bytes([jtype]) + body
 
@@ -993,6 +1034,8 @@ def to_json_text(value: Any) -> str:
     ``"2020-01-02 03:04:05.123456"``); other opaque values as
     ``"base64:type<field type>:<base64>"`` with MySQL's newline every 76 characters.
     """
+    if value is JSON_NULL:
+        value = None
     out: list[str] = []
     _to_text(value, out, 0)
     return "".join(out)
@@ -1354,7 +1397,7 @@ def apply_json_diff(doc: Any, diffs: Iterable[JsonDiff]) -> Any:
     refused.  A diff that does not apply raises :class:`JsonDiffRejected`, as
     ``enum_json_diff_status::REJECTED`` makes the replica fall back to an error.
     """
-    doc = _copy(doc)
+    doc = _copy(None if doc is JSON_NULL else doc)
     for i, diff in enumerate(diffs):
         field = f"json_diff[{i}]"
         try:

@@ -521,9 +521,9 @@ def _keys_for(columns: Sequence[ColumnDef]) -> tuple[str, ...]:
 def value_hooks(extra: dict | None = None) -> dict:
     """The decoders :func:`spec.binlog.values.codec_for` leaves to this package: JSON
     (:mod:`mysqlproto.jsonbinary`) and GEOMETRY (:mod:`mysqlproto.geometry`)."""
-    from mysqlproto.jsonbinary import decode_json, encode_json
+    from mysqlproto.jsonbinary import decode_json_document, encode_json
 
-    hooks = {"json": (decode_json, encode_json),
+    hooks = {"json": (decode_json_document, encode_json),
              "geometry": (Geometry.from_bytes, encode_geometry)}
     hooks.update(extra or {})
     return hooks

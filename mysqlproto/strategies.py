@@ -56,6 +56,7 @@ from mysqlproto.geometry import (
     Geometry,
     Shape,
 )
+from mysqlproto.jsonbinary import JSON_NULL
 from spec.binlog.events import table_map as tm
 from spec.binlog.values import (
     MySQLDate,
@@ -328,8 +329,8 @@ JSON_VALUES = st.recursive(
                                st.dictionaries(st.text(max_size=6), children, max_size=4)),
     max_leaves=10,
 )
-"""JSON documents (SQL NULL aside: a top-level JSON null is kept out of row values,
-where None means NULL)."""
+"""JSON documents.  In row values a top-level JSON null is ``JSON_NULL`` (None there
+means SQL NULL)."""
 
 
 def _float32():
@@ -375,7 +376,7 @@ def _values(column: Column, definition):
     if code in (tm.MYSQL_TYPE_TIME2, tm.MYSQL_TYPE_TIME):
         return _times(definition.fsp)
     if code == tm.MYSQL_TYPE_JSON:
-        return JSON_VALUES.filter(lambda v: v is not None)
+        return JSON_VALUES.map(lambda v: JSON_NULL if v is None else v)
     if base == "JSON":  # MariaDB: LONGTEXT holding JSON text
         return JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False))
     if code == tm.MYSQL_TYPE_GEOMETRY:

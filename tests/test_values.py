@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mysqlproto.geometry import Geometry
+from mysqlproto.jsonbinary import JSON_NULL
 from mysqlproto.rows import value_hooks, value_to_json
 from spec.binlog.events import table_map as tm
 from spec.binlog.values import (
@@ -586,7 +587,8 @@ def server_text_agrees(sql_type: str, column: ColumnDef, value, text: str) -> bo
     if base == "VECTOR":
         return value == [float(x) for x in text.strip("[]").split(",")]
     if base == "JSON" and column.type == tm.MYSQL_TYPE_JSON:
-        return value == json.loads(text)
+        # a document that is JSON null is JSON_NULL, apart from SQL NULL (None)
+        return value is JSON_NULL if text == "null" else value == json.loads(text)
     if base == "SET":
         return ",".join(value_to_json(value, column)) == text
     if base in ("UUID", "INET6", "INET4"):
@@ -806,7 +808,8 @@ def test_json_empty_value_is_json_null():
 
     table = TableInfo(table_id=1, schema="d", table="t",
                       columns=[ColumnDef(tm.MYSQL_TYPE_JSON, 4, "j")])
-    assert table.codecs[0].decode(b"") is None
+    # MySQL reads an empty JSON value as the JSON null document, not as SQL NULL
+    assert table.codecs[0].decode(b"") is JSON_NULL
 
 
 def test_vector_is_float32_values():
@@ -1091,7 +1094,8 @@ def test_json_round_trips(value):
                       columns=[ColumnDef(tm.MYSQL_TYPE_JSON, 4, "j")])
     codec = table.codecs[0]
     data = codec.encode_field(value)
-    assert codec.decode(data[4:]) == value
+    # a whole document that is JSON null comes back as JSON_NULL (None is SQL NULL)
+    assert codec.decode(data[4:]) == (JSON_NULL if value is None else value)
 
 
 points = st.floats(allow_nan=False, allow_infinity=False)
