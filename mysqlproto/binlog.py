@@ -237,6 +237,18 @@ def decode_body(spec_schema, body: bytes, params: dict[str, Any]):
     return value
 
 
+def _decode_with(spec, body: bytes, params: dict[str, Any]):
+    """Decode with the compiled parser; on any failure decode again with the
+    interpreted schema, whose errors name the field at fault (compiled code reports
+    no path), and which has the last word."""
+    try:
+        return decode_body(spec.parser, body, params)
+    except Exception:
+        if spec.parser is spec.schema:
+            raise
+    return decode_body(spec.schema, body, params)
+
+
 def compute_crc(data: bytes | bytearray, is_fde: bool) -> int:
     """CRC32 of an event's bytes before the checksum.
 
@@ -468,7 +480,7 @@ class BinlogReader:
             cls, body = UnknownEvent, Container(raw=body_bytes)
         else:
             try:
-                body = decode_body(spec.schema, body_bytes, ctx.params(code))
+                body = _decode_with(spec, body_bytes, ctx.params(code))
             except DecodeError as exc:
                 raise self._fail(type(exc), exc.reason, offset=offset, event_type=name,
                                  field=exc.field) from exc

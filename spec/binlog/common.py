@@ -12,6 +12,7 @@ from construct import (
     GreedyBytes,
     If,
     SizeofError,
+    Subconstruct,
     stream_read,
     stream_tell,
     stream_write,
@@ -74,6 +75,31 @@ def known_post_header(context, known: int) -> bool:
     """
     declared = context._params.get("post_header_len")
     return declared is None or declared >= known
+
+
+class KnownPostHeader(Subconstruct):
+    """A post-header field present only when the FDE's post-header length covers
+    ``known`` bytes (see :func:`known_post_header`); else None, and None builds
+    nothing.  A construct rather than ``If(lambda ...)`` so the enclosing schema can
+    be compiled."""
+
+    def __init__(self, known: int, subcon: Construct):
+        super().__init__(subcon)
+        self.known = known
+        self.flagbuildnone = True
+
+    def _parse(self, stream, context, path):
+        if not known_post_header(context, self.known):
+            return None
+        return self.subcon._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        if not known_post_header(context, self.known):
+            return None
+        return self.subcon._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise SizeofError("depends on the format description", path=path)
 
 
 class TextAdapter(Adapter):

@@ -23,6 +23,7 @@ nesting level as ``this._params.NAME``:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from construct import Construct
 
@@ -41,6 +42,16 @@ class EventSpec:
     schema: Construct
     doc: str = ""
     compressed: str | None = None
+
+    @functools.cached_property
+    def parser(self) -> Construct:
+        """The schema compiled for parsing (construct's ``compile()``), or the schema
+        itself where a field cannot be compiled (a lambda, for one).  Both parse alike;
+        the compiled one is faster.  Building always uses :attr:`schema`."""
+        try:
+            return self.schema.compile()
+        except Exception:  # construct raises whatever its code generation hits
+            return self.schema
 
     def __post_init__(self) -> None:
         if not 0 <= self.code <= 255:

@@ -16,6 +16,7 @@ is kept raw as ``value``, so the event still round-trips.
 
 from __future__ import annotations
 
+import io
 import struct
 
 from construct import (
@@ -25,7 +26,6 @@ from construct import (
     Construct,
     ConstructError,
     Container,
-    FixedSized,
     GreedyBytes,
     If,
     ListContainer,
@@ -38,7 +38,7 @@ from construct import (
     this,
 )
 
-from spec.binlog.common import Auto, PostHeaderExtra, Text, encoded_len, known_post_header
+from spec.binlog.common import Auto, KnownPostHeader, PostHeaderExtra, Text, encoded_len
 from spec.binlog.eventspec import EventSpec
 from spec.wire import Int1, Int2, Int3, Int4, Int8, NulBytes, remaining
 
@@ -164,6 +164,12 @@ class StatusVarList(Construct):
         return self._compiled
 
     def _parse(self, stream, context, path):
+        # The block is bounded by status_vars_len (none in binlog v1/v3).
+        size = context.get("status_vars_len") or 0
+        block = stream_read(stream, size, path)
+        return self._parse_block(io.BytesIO(block), context, path)
+
+    def _parse_block(self, stream, context, path):
         parsers = self._parsers()
         items = ListContainer()
         while remaining(stream):
@@ -186,6 +192,16 @@ class StatusVarList(Construct):
         return items
 
     def _build(self, obj, stream, context, path):
+        start = stream_tell(stream, path)
+        self._build_block(obj, stream, context, path)
+        size = context.get("status_vars_len")
+        written = stream_tell(stream, path) - start
+        if size is not None and written != size:
+            raise ConstructError(f"status_vars_len is {size} but the status variables "
+                                 f"take {written} bytes", path=path)
+        return obj
+
+    def _build_block(self, obj, stream, context, path):
         for item in obj or ():
             code = item["code"]
             stream_write(stream, bytes((code,)), 1, path)
@@ -211,7 +227,9 @@ StatusVars = StatusVarList(StatusVarValues)
 
 
 def _status_vars_len(ctx) -> int:
-    return len(StatusVars.build(ctx.status_vars or [], **ctx._params))
+    stream = io.BytesIO()
+    StatusVars._build_block(ctx.status_vars or [], stream, ctx, "(status_vars_len)")
+    return len(stream.getvalue())
 
 
 QUERY_HEADER_LEN = 13
@@ -222,11 +240,10 @@ QueryEvent = Struct(
     "exec_time" / Int4,
     "db_len" / Auto(Int1, lambda ctx: encoded_len(ctx.db)),
     "error_code" / Int2,
-    "status_vars_len" / If(lambda ctx: known_post_header(ctx, QUERY_HEADER_LEN),
-                           Auto(Int2, _status_vars_len)),
+    "status_vars_len" / KnownPostHeader(QUERY_HEADER_LEN, Auto(Int2, _status_vars_len)),
     "post_header_extra" / PostHeaderExtra(),
     # body
-    "status_vars" / FixedSized(lambda ctx: ctx.status_vars_len or 0, StatusVars),
+    "status_vars" / StatusVars,
     "db" / Text(Bytes(this.db_len)),
     Const(b"\0"),
     "query" / Text(GreedyBytes),
