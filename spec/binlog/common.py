@@ -102,6 +102,57 @@ class KnownPostHeader(Subconstruct):
         raise SizeofError("depends on the format description", path=path)
 
 
+class When(Subconstruct):
+    """``If`` with a Python predicate: ``subcon`` when ``predicate(context)`` holds,
+    else None (and None builds nothing).
+
+    construct's ``If`` compiles only with ``this`` expressions; conditions that need
+    the format description (``this._params``) or a helper are plain functions, and
+    this construct keeps the enclosing schema compilable (construct links it in).
+    """
+
+    def __init__(self, predicate, subcon: Construct):
+        super().__init__(subcon)
+        self.predicate = predicate
+        self.flagbuildnone = True
+
+    def _parse(self, stream, context, path):
+        if not self.predicate(context):
+            return None
+        return self.subcon._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        if not self.predicate(context):
+            return None
+        return self.subcon._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise SizeofError("conditional field", path=path)
+
+
+class Choose(Construct):
+    """``IfThenElse`` with a Python predicate (see :class:`When`)."""
+
+    def __init__(self, predicate, then: Construct, otherwise: Construct):
+        super().__init__()
+        self.predicate = predicate
+        self.then = then
+        self.otherwise = otherwise
+        self.flagbuildnone = then.flagbuildnone and otherwise.flagbuildnone
+
+    def _pick(self, context) -> Construct:
+        return self.then if self.predicate(context) else self.otherwise
+
+    def _parse(self, stream, context, path):
+        return self._pick(context)._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        return self._pick(context)._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise SizeofError("conditional field", path=path)
+
+
 class TextAdapter(Adapter):
     """Bytes shown as ``str`` when they are valid UTF-8, kept as ``bytes`` otherwise.
 

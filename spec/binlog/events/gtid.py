@@ -38,13 +38,12 @@ from construct import (
     ConstructError,
     FixedSized,
     GreedyBytes,
-    If,
     Struct,
     stream_read,
     stream_write,
 )
 
-from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, known_post_header
+from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, When, known_post_header
 from spec.binlog.eventspec import EventSpec
 from spec.gtid_set import GtidSetEncoding
 from spec.serialization import (
@@ -135,20 +134,20 @@ GtidEvent = Struct(
     "gno" / Int8,
     # 5.7+: absent from 5.6's 25-byte post-header.  5.7.4 and earlier used another
     # typecode and shorter clocks; those bytes are then kept in post_header_extra.
-    "lt_type" / If(lambda ctx: known_post_header(ctx, GTID_POST_HEADER_LEN_56 + 1), Int1),
-    "last_committed" / If(_has_logical_clock, Int8),
-    "sequence_number" / If(_has_logical_clock, Int8),
+    "lt_type" / When(lambda ctx: known_post_header(ctx, GTID_POST_HEADER_LEN_56 + 1), Int1),
+    "last_committed" / When(_has_logical_clock, Int8),
+    "sequence_number" / When(_has_logical_clock, Int8),
     "post_header_extra" / PostHeaderExtra(),
     # body (8.0.1+), each present only if bytes remain
-    "immediate_commit_timestamp" / If(_has_trailers,
+    "immediate_commit_timestamp" / When(_has_trailers,
                                       Tail(HighBitFlagged(7, "original_commit_timestamp"))),
-    "original_commit_timestamp" / If(follows("original_commit_timestamp"), Int7),
-    "transaction_length" / If(lambda ctx: ctx.immediate_commit_timestamp is not None,
+    "original_commit_timestamp" / When(follows("original_commit_timestamp"), Int7),
+    "transaction_length" / When(lambda ctx: ctx.immediate_commit_timestamp is not None,
                               Tail(LenencInt)),
-    "immediate_server_version" / If(lambda ctx: ctx.transaction_length is not None,
+    "immediate_server_version" / When(lambda ctx: ctx.transaction_length is not None,
                                     Tail(need=4, subcon=HighBitFlagged(4, "original_server_version"))),
-    "original_server_version" / If(follows("original_server_version"), Int4),
-    "commit_group_ticket" / If(lambda ctx: ctx.immediate_server_version is not None,
+    "original_server_version" / When(follows("original_server_version"), Int4),
+    "commit_group_ticket" / When(lambda ctx: ctx.immediate_server_version is not None,
                                Tail(need=8, subcon=Int8)),
     "extra" / Extra,
 )

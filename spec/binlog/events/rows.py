@@ -32,8 +32,6 @@ from construct import (
     FixedSized,
     GreedyBytes,
     GreedyRange,
-    If,
-    IfThenElse,
     Pass,
     Select,
     Struct,
@@ -41,7 +39,7 @@ from construct import (
     this,
 )
 
-from spec.binlog.common import Auto, PostHeaderSurplus, built_size, post_header_len
+from spec.binlog.common import Auto, Choose, PostHeaderSurplus, When, built_size, post_header_len
 from spec.binlog.events.table_map import short_table_id
 from spec.binlog.eventspec import EventSpec
 from spec.wire import Int1, Int2, Int4, Int6, LenencInt
@@ -105,10 +103,6 @@ def ExtraRowInfo(source_partition: bool):
     return GreedyRange(_extra_row_info_entry(source_partition))
 
 
-def _bitmap_len(ctx) -> int:
-    return (ctx.column_count + 7) // 8
-
-
 def RowsEvent(*, v2_default: bool, after_image: bool, source_partition: bool = False,
               rows=None):
     """The body schema of one rows event type.
@@ -129,15 +123,15 @@ def RowsEvent(*, v2_default: bool, after_image: bool, source_partition: bool = F
     extra = ExtraRowInfo(source_partition)
     return Struct(
         # post-header
-        "table_id" / IfThenElse(short_table_id, Int4, Int6),
+        "table_id" / Choose(short_table_id, Int4, Int6),
         "flags" / Int2,
-        "var_header_len" / If(is_v2, Auto(Int2, lambda ctx: 2 + built_size(extra, "extra_data")(ctx))),
-        "post_header_extra" / If(lambda ctx: not is_v2(ctx), PostHeaderSurplus(ROWS_HEADER_LEN_V1)),
+        "var_header_len" / When(is_v2, Auto(Int2, lambda ctx: 2 + built_size(extra, "extra_data")(ctx))),
+        "post_header_extra" / When(lambda ctx: not is_v2(ctx), PostHeaderSurplus(ROWS_HEADER_LEN_V1)),
         # body
-        "extra_data" / If(is_v2, Default(FixedSized(lambda ctx: ctx.var_header_len - 2, extra), [])),
+        "extra_data" / When(is_v2, Default(FixedSized(lambda ctx: ctx.var_header_len - 2, extra), [])),
         "column_count" / LenencInt,
-        "columns_present" / Bytes(_bitmap_len),
-        "columns_present_after" / (Bytes(_bitmap_len) if after_image else Pass),
+        "columns_present" / Bytes((this.column_count + 7) // 8),
+        "columns_present_after" / (Bytes((this.column_count + 7) // 8) if after_image else Pass),
         "rows" / (rows if rows is not None else GreedyBytes),
     )
 
