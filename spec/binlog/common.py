@@ -10,7 +10,6 @@ from construct import (
     ConstructError,
     Default,
     GreedyBytes,
-    If,
     SizeofError,
     Subconstruct,
     stream_read,
@@ -153,6 +152,28 @@ class Choose(Construct):
         raise SizeofError("conditional field", path=path)
 
 
+class NameOf(Construct):
+    """Computed: the server's name for the code in field ``field`` (``names``), or
+    ``UNKNOWN_<code>``.  Builds nothing.  A construct rather than ``Computed(lambda)``
+    so the enclosing schema can be compiled."""
+
+    def __init__(self, names: dict[int, str], field: str):
+        super().__init__()
+        self.names = names
+        self.field = field
+        self.flagbuildnone = True
+
+    def _parse(self, stream, context, path):
+        code = context[self.field]
+        return self.names.get(code, f"UNKNOWN_{code}")
+
+    def _build(self, obj, stream, context, path):
+        return obj
+
+    def _sizeof(self, context, path):
+        return 0
+
+
 class TextAdapter(Adapter):
     """Bytes shown as ``str`` when they are valid UTF-8, kept as ``bytes`` otherwise.
 
@@ -274,7 +295,7 @@ def PostHeaderSurplus(known: int):
     (MySQL 9 gives 0 for the V1 rows events it no longer writes); the servers then
     read the fields regardless, so a shorter length means no surplus, not an error.
     """
-    return If(lambda ctx: (post_header_len(ctx) or 0) > known, _SurplusBytes())
+    return When(lambda ctx: (post_header_len(ctx) or 0) > known, _SurplusBytes())
 
 
 class _SurplusBytes(PostHeaderExtra):

@@ -31,7 +31,6 @@ from construct import (
     Adapter,
     Array,
     Bytes,
-    Computed,
     Const,
     Construct,
     ConstructError,
@@ -41,8 +40,6 @@ from construct import (
     FixedSized,
     GreedyBytes,
     GreedyRange,
-    If,
-    IfThenElse,
     Pass,
     PrefixedArray,
     SizeofError,
@@ -55,9 +52,12 @@ from construct import (
 from spec.binlog.common import (
     Auto,
     ByteList,
+    Choose,
     Extra,
+    NameOf,
     PostHeaderSurplus,
     Text,
+    When,
     built_size,
     encoded_len,
     post_header_len,
@@ -387,7 +387,7 @@ OptionalMetadataValue = DecodedOrRaw(Switch(this.type, _OPTIONAL_METADATA_VALUES
 
 OptionalMetadataField = Struct(
     "type" / Int1,
-    "name" / Computed(lambda ctx: OPTIONAL_METADATA_NAMES.get(ctx.type, f"UNKNOWN_{ctx.type}")),
+    "name" / NameOf(OPTIONAL_METADATA_NAMES, "type"),
     "length" / Auto(StrictLenencInt, built_size(OptionalMetadataValue, "value")),
     "value" / FixedSized(this.length, OptionalMetadataValue),
 )
@@ -420,7 +420,7 @@ def _has_metadata(ctx) -> bool:
 
 TableMapEvent = Struct(
     # post-header
-    "table_id" / IfThenElse(short_table_id, Int4, Int6),
+    "table_id" / Choose(short_table_id, Int4, Int6),
     "flags" / Int2,
     "post_header_extra" / PostHeaderSurplus(TABLE_MAP_HEADER_LEN),
     # body
@@ -432,9 +432,9 @@ TableMapEvent = Struct(
     Const(b"\0"),
     "column_count" / Auto(LenencInt, lambda ctx: len(ctx.column_types)),
     "column_types" / ByteList(Bytes(this.column_count)),
-    "metadata_length" / If(_has_metadata, Auto(LenencInt, built_size(ColumnMetadata, "metadata"))),
-    "metadata" / If(_has_metadata, FixedSized(this.metadata_length, ColumnMetadata)),
-    "null_bits" / If(_has_metadata, Bytes(lambda ctx: (ctx.column_count + 7) // 8)),
+    "metadata_length" / When(_has_metadata, Auto(LenencInt, built_size(ColumnMetadata, "metadata"))),
+    "metadata" / When(_has_metadata, FixedSized(this.metadata_length, ColumnMetadata)),
+    "null_bits" / When(_has_metadata, Bytes((this.column_count + 7) // 8)),
     "optional_metadata" / Default(GreedyRange(OptionalMetadataField), []),
     "extra" / Extra,
 )
