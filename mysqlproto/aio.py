@@ -20,24 +20,21 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
-from mysqlproto.auth import AuthPlugin, LoginFlow, client_tls_context
 from mysqlproto.client import (
     HEARTBEATS,
     BinlogStream,
+    ClientSettings,
     QueryCollector,
     QueryResult,
-    Recorder,
     _checksum_alg,
     _coerce_gtids,
     dump_setup,
     is_retryable,
     log,
-    parse_dsn,
     server_error,
 )
 from mysqlproto.connection import (
     CLIENT,
-    DEFAULT_CLIENT_CAPABILITIES,
     NEED_DATA,
     AuthMoreData,
     AuthNextFactor,
@@ -67,51 +64,13 @@ from mysqlproto.events import Event
 __all__ = ["AsyncClient", "AsyncBinlogStream"]
 
 
-class AsyncClient:
+class AsyncClient(ClientSettings):
     """An asyncio client connection; the arguments are :class:`~mysqlproto.client.Client`'s."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 3306, user: str = "root",
-                 password: str | bytes = "", *, database: str | None = None,
-                 tls: str | ssl.SSLContext = "preferred", connect_timeout: float = 10.0,
-                 read_timeout: float | None = None,
-                 capabilities: int = DEFAULT_CLIENT_CAPABILITIES,
-                 server_public_key: bytes | None = None,
-                 plugins: dict[str, type[AuthPlugin]] | None = None,
-                 connect_attrs: dict[str, str] | None = None,
-                 recorder: Recorder | None = None, recv_size: int = 1 << 18) -> None:
-        self.host, self.port, self.user, self.password = host, port, user, password
-        self.database = database
-        self.tls = tls
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.capabilities = capabilities
-        self.server_public_key = server_public_key
-        self.plugins = plugins
-        self.connect_attrs = connect_attrs if connect_attrs is not None else {
-            "_client_name": "mysqlproto", "program_name": "mysqlproto"}
-        self.recorder = recorder
-        self.recv_size = recv_size
+    def __init__(self, *args, **options) -> None:
+        super().__init__(*args, **options)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
-        self.conn: Connection | None = None
-        self.handshake: Handshake | None = None
-        self.login: LoginFlow | None = None
-        self.tls_active = False
-
-    @classmethod
-    def from_dsn(cls, dsn: str, **options) -> AsyncClient:
-        p = parse_dsn(dsn)
-        options.setdefault("tls", p.tls)
-        options.setdefault("database", p.database)
-        return cls(p.host, p.port, p.user, p.password, **options)
-
-    @property
-    def server_version(self) -> str:
-        return self.handshake.server_version if self.handshake else ""
-
-    @property
-    def flavour(self) -> str:
-        return "mariadb" if "mariadb" in self.server_version.lower() else "mysql"
 
     async def connect(self) -> AsyncClient:
         try:
@@ -131,21 +90,16 @@ class AsyncClient:
         return self
 
     async def _login(self) -> None:
-        tls_mode = "required" if isinstance(self.tls, ssl.SSLContext) else self.tls
-        flow = self.login = LoginFlow(
-            self.user, self.password, database=self.database, tls=tls_mode,
-            capabilities=self.capabilities, plugins=self.plugins,
-            connect_attrs=self.connect_attrs, server_public_key=self.server_public_key)
+        flow = self._login_flow()
         while True:
             event = await self.read_event(timeout=None)
             if isinstance(event, Handshake):
                 self.handshake = event
                 await self._send_all(flow.on_handshake(event))
                 if flow.tls_requested:
-                    context = self.tls if isinstance(self.tls, ssl.SSLContext) else client_tls_context()
+                    context, hostname = self._tls_context()
                     assert self.writer is not None
-                    await self.writer.start_tls(
-                        context, server_hostname=self.host if context.check_hostname else None)
+                    await self.writer.start_tls(context, server_hostname=hostname)
                     self.tls_active = True
                     await self._send_all(flow.after_tls())
             elif isinstance(event, (AuthSwitchRequest, AuthMoreData, AuthNextFactor)):

@@ -276,15 +276,10 @@ def server_error(err: Err, phase: str) -> ServerError:
 Recorder = Callable[[str, bytes], None]
 
 
-class Client:
-    """A blocking client connection.
-
-    ``tls``: ``"disabled"``, ``"preferred"`` (TLS when the server offers it; the
-    certificate is not verified), ``"required"``, or an :class:`ssl.SSLContext` (TLS
-    required, verified as that context says).  ``recorder(direction, data)``, when
-    given, sees every plaintext chunk: direction ``"server"`` for bytes received,
-    ``"client"`` for bytes sent (captures for round-trip tests).
-    """
+class ClientSettings:
+    """What a connection is made with, shared by :class:`Client` and
+    :class:`mysqlproto.aio.AsyncClient`: the arguments, the login flow they configure,
+    the TLS context, and what the server's greeting says."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 3306, user: str = "root",
                  password: str | bytes = "", *, database: str | None = None,
@@ -310,14 +305,13 @@ class Client:
             "_client_name": "mysqlproto", "program_name": "mysqlproto"}
         self.recorder = recorder
         self.recv_size = recv_size
-        self.sock: socket.socket | None = None
         self.conn: Connection | None = None
         self.handshake: Handshake | None = None
         self.login: LoginFlow | None = None
         self.tls_active = False
 
     @classmethod
-    def from_dsn(cls, dsn: str, **options) -> Client:
+    def from_dsn(cls, dsn: str, **options):
         p = parse_dsn(dsn)
         options.setdefault("tls", p.tls)
         options.setdefault("database", p.database)
@@ -338,6 +332,36 @@ class Client:
     def connection_id(self) -> int | None:
         return self.handshake.connection_id if self.handshake else None
 
+    def _tls_mode(self) -> str:
+        return "required" if isinstance(self.tls, ssl.SSLContext) else self.tls
+
+    def _login_flow(self) -> LoginFlow:
+        self.login = LoginFlow(
+            self.user, self.password, database=self.database, tls=self._tls_mode(),
+            capabilities=self.capabilities, plugins=self.plugins,
+            connect_attrs=self.connect_attrs, server_public_key=self.server_public_key)
+        return self.login
+
+    def _tls_context(self) -> tuple[ssl.SSLContext, str | None]:
+        """The TLS context and the host name to check (None when it checks none)."""
+        context = self.tls if isinstance(self.tls, ssl.SSLContext) else client_tls_context()
+        return context, self.host if context.check_hostname else None
+
+
+class Client(ClientSettings):
+    """A blocking client connection.
+
+    ``tls``: ``"disabled"``, ``"preferred"`` (TLS when the server offers it; the
+    certificate is not verified), ``"required"``, or an :class:`ssl.SSLContext` (TLS
+    required, verified as that context says).  ``recorder(direction, data)``, when
+    given, sees every plaintext chunk: direction ``"server"`` for bytes received,
+    ``"client"`` for bytes sent (captures for round-trip tests).
+    """
+
+    def __init__(self, *args, **options) -> None:
+        super().__init__(*args, **options)
+        self.sock: socket.socket | None = None
+
     # -- connection phase ------------------------------------------------------------------
 
     def connect(self) -> Client:
@@ -354,14 +378,8 @@ class Client:
             raise
         return self
 
-    def _tls_mode(self) -> str:
-        return "required" if isinstance(self.tls, ssl.SSLContext) else self.tls
-
     def _login(self) -> None:
-        flow = self.login = LoginFlow(
-            self.user, self.password, database=self.database, tls=self._tls_mode(),
-            capabilities=self.capabilities, plugins=self.plugins,
-            connect_attrs=self.connect_attrs, server_public_key=self.server_public_key)
+        flow = self._login_flow()
         while True:
             event = self.read_event()
             if isinstance(event, Handshake):
@@ -381,8 +399,7 @@ class Client:
                 raise ConnectionLost("the server closed the connection during login")
 
     def _start_tls(self) -> None:
-        context = self.tls if isinstance(self.tls, ssl.SSLContext) else client_tls_context()
-        hostname = self.host if context.check_hostname else None
+        context, hostname = self._tls_context()
         assert self.sock is not None
         self.sock = context.wrap_socket(self.sock, server_hostname=hostname)
         self.tls_active = True
