@@ -252,33 +252,21 @@ def render_markdown(run: RunResult) -> str:
             out.append(f"| `{name}` | {cells} |")
         out.append("")
 
-    notes = [
-        (result, item)
-        for result in run.results
-        for item in result.scenarios
-        if item.error or item.notes
-    ]
-    missing = [result for result in run.results if result.missing_events]
-    if notes or missing:
+    missing, errors, notes = _scenario_findings(run)
+    if missing or errors or notes:
         out += ["## Scenarios and expectations", ""]
         for result in missing:
             out.append(
                 f"- {result.server} `{result.config}`: expected but not seen:"
                 f" {', '.join(f'`{name}`' for name in result.missing_events)}"
             )
-        for result, item in notes:
-            if item.error:
-                out.append(
-                    f"- **{result.server} `{result.config}` scenario `{item.name}`"
-                    f" failed**: {_md_cell(item.error)}"
-                )
-        seen: set[tuple[str, str, str]] = set()
-        for result, item in notes:
-            for note in item.notes:
-                key = (result.server, item.name, note)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(f"- {result.server} scenario `{item.name}`: {_md_cell(note)}")
+        for result, item in errors:
+            out.append(
+                f"- **{result.server} `{result.config}` scenario `{item.name}`"
+                f" failed**: {_md_cell(item.error)}"
+            )
+        for server, scenario, note in notes:
+            out.append(f"- {server} scenario `{scenario}`: {_md_cell(note)}")
         out.append("")
 
     out += _markdown_table_state(run)
@@ -501,14 +489,8 @@ def render_html(run: RunResult) -> str:
             out.append(f"<tr><td><code>{_e(name)}</code></td>{cells}</tr>")
         out.append("</table>")
 
-    notes = [
-        (result, item)
-        for result in run.results
-        for item in result.scenarios
-        if item.error or item.notes
-    ]
-    missing = [result for result in run.results if result.missing_events]
-    if notes or missing:
+    missing, errors, notes = _scenario_findings(run)
+    if missing or errors or notes:
         out += ["<h2>Scenarios and expectations</h2>", "<ul>"]
         for result in missing:
             names = ", ".join(f"<code>{_e(n)}</code>" for n in result.missing_events)
@@ -516,22 +498,15 @@ def render_html(run: RunResult) -> str:
                 f"<li>{_e(result.server)} <code>{_e(result.config)}</code>: expected"
                 f" but not seen: {names}</li>"
             )
-        for result, item in notes:
-            if item.error:
-                out.append(
-                    f"<li><b>{_e(result.server)} <code>{_e(result.config)}</code>"
-                    f" scenario <code>{_e(item.name)}</code> failed</b>: {_e(item.error)}</li>"
-                )
-        seen: set[tuple[str, str, str]] = set()
-        for result, item in notes:
-            for note in item.notes:
-                key = (result.server, item.name, note)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(
-                        f"<li>{_e(result.server)} scenario <code>{_e(item.name)}</code>:"
-                        f" {_e(note)}</li>"
-                    )
+        for result, item in errors:
+            out.append(
+                f"<li><b>{_e(result.server)} <code>{_e(result.config)}</code>"
+                f" scenario <code>{_e(item.name)}</code> failed</b>: {_e(item.error)}</li>"
+            )
+        for server, scenario, note in notes:
+            out.append(
+                f"<li>{_e(server)} scenario <code>{_e(scenario)}</code>: {_e(note)}</li>"
+            )
         out.append("</ul>")
 
     out += _html_table_state(run)
@@ -577,3 +552,20 @@ def write_reports(run: RunResult, directory: Path) -> tuple[Path, Path]:
     markdown.write_text(render_markdown(run), encoding="utf-8")
     page.write_text(render_html(run), encoding="utf-8")
     return markdown, page
+
+
+def _scenario_findings(run):
+    """What the "Scenarios and expectations" section lists, for both page formats:
+    the captures missing expected event types, the scenarios that failed, and each
+    scenario note once per (server, scenario)."""
+    missing = [result for result in run.results if result.missing_events]
+    errors = [(result, item) for result in run.results for item in result.scenarios
+              if item.error]
+    notes: list[tuple[str, str, str]] = []
+    for result in run.results:
+        for item in result.scenarios:
+            for note in item.notes:
+                key = (result.server, item.name, note)
+                if key not in notes:
+                    notes.append(key)
+    return missing, errors, notes
