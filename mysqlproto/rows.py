@@ -39,6 +39,8 @@ raises a :class:`RowsDecodeError` naming the row, the image and the column.
 from __future__ import annotations
 
 import datetime
+import decimal
+import functools
 import ipaddress
 import struct
 import uuid
@@ -47,7 +49,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from construct import Container
+from construct import Container, ListContainer
 
 from mysqlproto.errors import DecodeError, UsageError
 from mysqlproto.geometry import Geometry, encode_geometry
@@ -177,10 +179,18 @@ def _charsets(field, count: int) -> list[int | None]:
 
 
 def _freeze(value):
-    if isinstance(value, Mapping):
-        return tuple((k, _freeze(v)) for k, v in value.items() if not str(k).startswith("_"))
+    """A hashable copy of a parsed body part (the layout cache's key).  Exact types are
+    tested first: this runs for every TABLE_MAP a stream carries."""
+    kind = type(value)
+    if kind is int or kind is str or value is None or kind is bool:
+        return value
+    if kind is list or kind is ListContainer or kind is tuple:
+        return tuple(map(_freeze, value))
+    if kind is Container or isinstance(value, Mapping):
+        return tuple((k, _freeze(v)) for k, v in value.items()
+                     if not (type(k) is str and k.startswith("_")))
     if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
+        return tuple(map(_freeze, value))
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     return value
@@ -457,10 +467,12 @@ class TableInfo:
     def decoder(self, kind: str, present: bytes, present_after: bytes | None):
         """The compiled decoder of one (kind, bitmaps): ``f(rows_bytes) -> (rows, end)``."""
         key = (kind, present, present_after)
-        fn = self._layout.compiled.get(key)
-        if fn is None:
-            fn = self._layout.compiled[key] = _compile(self._layout, kind, present, present_after)
-        return fn
+        compiled = self._layout.compiled
+        try:
+            return compiled[key]
+        except KeyError:  # None (no compiled decoder for this one) is cached too
+            fn = compiled[key] = _compile(self._layout, kind, present, present_after)
+            return fn
 
 
 def _per_column(values, indexes: list[int], n: int) -> list:
@@ -534,6 +546,7 @@ def value_hooks(extra: dict | None = None) -> dict:
 _KINDS = ("write", "update", "delete", "partial")
 
 
+@functools.lru_cache(maxsize=256)
 def rows_kind(name: str) -> str:
     """``"write"``, ``"update"``, ``"delete"`` or ``"partial"`` for a rows event name."""
     if "PARTIAL_UPDATE_ROWS" in name:
@@ -557,7 +570,8 @@ class _Source:
 
     def __init__(self):
         self.lines: list[str] = []
-        self.ns: dict[str, Any] = {"_U32": _U32, "_new": tuple.__new__, "_RC": RowChange}
+        self.ns: dict[str, Any] = {"_U32": _U32, "_new": tuple.__new__, "_RC": RowChange,
+                                   "_StructError": struct.error}
         self.counter = 0
 
     def name(self, value, prefix: str) -> str:
@@ -577,27 +591,36 @@ def _inline_datetime2(src: _Source, ind: int, var: str, column: ColumnDef,
     nfrac = (column.fsp + 1) // 2
     dt, mdt, slow = (src.name(datetime.datetime, "DT"), src.name(MySQLDateTime, "MDT"),
                      src.name(codec.decode, "d"))
+    fields = "ym // 13, ym % 13, ymd & 31, hms >> 12, hms >> 6 & 63, hms & 63"
     if nfrac:
         mult = (0, 10000, 100, 1)[nfrac]
         src.emit(ind, f"us = int.from_bytes({var}[5:], 'big', signed=True) * {mult}")
+        src.emit(ind, f"ip = int.from_bytes({var}[:5], 'big') - {0x8000000000}")
+        src.emit(ind, "if ip < 0 or us < 0:")
+        args = short_args = f"{fields}, us"
     else:
-        src.emit(ind, "us = 0")
-    src.emit(ind, f"ip = int.from_bytes({var}[:5], 'big') - {0x8000000000}")
-    src.emit(ind, "if ip < 0 or us < 0:")
+        src.emit(ind, f"ip = int.from_bytes({var}, 'big') - {0x8000000000}")
+        src.emit(ind, "if ip < 0:")
+        args, short_args = f"{fields}, 0", fields
     src.emit(ind + 1, f"{var} = {slow}({var})")
     src.emit(ind, "else:")
     src.emit(ind + 1, "ymd = ip >> 17; ym = ymd >> 5; hms = ip & 131071")
     src.emit(ind + 1, "try:")
-    args = "ym // 13, ym % 13, ymd & 31, hms >> 12, hms >> 6 & 63, hms & 63, us"
-    src.emit(ind + 2, f"{var} = {dt}({args})")
+    src.emit(ind + 2, f"{var} = {dt}({short_args})")
     src.emit(ind + 1, "except ValueError:")
     src.emit(ind + 2, f"{var} = {mdt}({args})")
 
 
+_DECIMAL_CONTEXT = decimal.Context(prec=100, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+"""Exact for every DECIMAL (65 digits at most): the scaling multiply below never rounds,
+whatever the thread's own context says."""
+
+
 def _inline_decimal(src: _Source, ind: int, var: str, column: ColumnDef,
                     codec: ValueCodec) -> None:
-    # bin2decimal for one (precision, scale): the groups read by shifts from one int
-
+    # bin2decimal for one (precision, scale): the groups read by shifts from one int,
+    # the number made a Decimal from an int and scaled by a multiply (exact, and half
+    # the cost of parsing a string).  A negative zero keeps its sign as the codec does.
     meta = column.metadata
     precision, scale = meta.precision, meta.scale
     size = decimal_bin_size(precision, scale)
@@ -608,23 +631,34 @@ def _inline_decimal(src: _Source, ind: int, var: str, column: ColumnDef,
     checks = []
     for k, (nbytes, digits) in enumerate(segments):
         shift -= 8 * nbytes
-        parts.append(f"g{k} = m >> {shift} & {(1 << (8 * nbytes)) - 1}")
+        if k == 0:  # the sign bit is cleared: nothing above the top group
+            parts.append(f"g{k} = m >> {shift}" if shift else f"g{k} = m")
+        else:
+            parts.append(f"g{k} = m >> {shift} & {(1 << (8 * nbytes)) - 1}" if shift
+                         else f"g{k} = m & {(1 << (8 * nbytes)) - 1}")
         checks.append(f"g{k} >= {10 ** digits}")
     number = "g0"
     for k, (_, digits) in enumerate(segments[1:], start=1):
         number = f"({number}) * {10 ** digits} + g{k}"
     dec, slow = src.name(Decimal, "DEC"), src.name(codec.decode, "d")
+    negative_zero = src.name(Decimal(f"-0E-{scale}" if scale else "-0"), "NZ")
+    if scale:
+        scaled = src.name(_DECIMAL_CONTEXT.multiply, "MUL")
+        quantum = src.name(Decimal(f"1E-{scale}"), "Q")
+        positive, negative = f"{scaled}({dec}(m), {quantum})", f"{scaled}({dec}(-m), {quantum})"
+    else:
+        positive, negative = f"{dec}(m)", f"{dec}(-m)"
     src.emit(ind, f"m = int.from_bytes({var}, 'big')")
     src.emit(ind, f"if m & {sign_bit}:")
-    src.emit(ind + 1, f"sg = ''; m ^= {sign_bit}")
+    src.emit(ind + 1, f"m ^= {sign_bit}; sg = 0")
     src.emit(ind, "else:")
-    src.emit(ind + 1, f"sg = '-'; m ^= {sign_bit - 1}")
+    src.emit(ind + 1, f"m ^= {sign_bit - 1}; sg = 1")
     for part in parts:
         src.emit(ind, part)
     src.emit(ind, f"if {' or '.join(checks)}:")
     src.emit(ind + 1, f"{var} = {slow}({var})")  # raises, naming the bad group
-    exponent = f"E-{scale}" if scale else ""
-    src.emit(ind, f"{var} = {dec}(f'{{sg}}{{{number}}}{exponent}')")
+    src.emit(ind, f"m = {number}")
+    src.emit(ind, f"{var} = ({negative} if m else {negative_zero}) if sg else {positive}")
 
 
 _INLINE = {
@@ -685,55 +719,96 @@ def _emit_convert(src: _Source, ind: int, var: str, codec: ValueCodec) -> None:
         src.emit(ind, f"{var} = {src.name(codec.decode, 'd')}({var})")
 
 
+_PREFIX_FORMATS = {1: "B", 2: "H", 4: "I"}
+
+
+def _no_null_segments(layout: _Layout, present: list[int]) -> list[tuple]:
+    """The fast path of one image as struct segments: ``(fmt, targets, fixed columns,
+    var column or None)``.  A segment unpacks in one call a run of fixed-size values
+    and the length prefix of the variable-size value that ends the run."""
+    codecs = layout.codecs
+    segments = []
+    fmt, targets, fixed = "<", [], []
+    for i in present:
+        codec = codecs[i]
+        if codec.size is not None:
+            fmt += codec.fmt or f"{codec.size}s"
+            targets.append(f"v{i}")
+            fixed.append(i)
+            continue
+        prefix = _PREFIX_FORMATS.get(codec.prefix)
+        if prefix is not None:
+            fmt += prefix
+            targets.append("n")
+        segments.append((fmt, targets, fixed, i))
+        fmt, targets, fixed = "<", [], []
+    segments.append((fmt, targets, fixed, None))
+    return segments
+
+
 def _emit_image(src: _Source, ind: int, layout: _Layout, present: list[int], out: str) -> None:
-    """Code reading one row image at ``pos`` into the dict ``out``."""
+    """Code reading one row image at ``pos`` into a dict and running the statement
+    ``out`` with ``{image}`` standing for it (``"before = {image}"``)."""
     count = len(present)
     nbytes = (count + 7) // 8
     keys = layout.keys
     codecs = layout.codecs
     entries = ", ".join(f"{keys[i]!r}: v{i}" for i in present)
     if count == 0:
-        src.emit(ind, f"{out} = {{}}")
+        src.emit(ind, out.format(image="{}"))
         return
-    if nbytes == 1:
-        src.emit(ind, "nulls = buf[pos]")
-    else:
-        src.emit(ind, f"nulls = int.from_bytes(buf[pos:pos + {nbytes}], 'little')")
-    src.emit(ind, f"pos += {nbytes}")
     mask = (1 << count) - 1
+    read_nulls = ("nulls = buf[pos]" if nbytes == 1 else
+                  f"nulls = int.from_bytes(buf[pos:pos + {nbytes}], 'little')")
+    segments = _no_null_segments(layout, present)
+    merged = nbytes in (1, 2) and bool(segments[0][1])
+    if merged:
+        # The null bitmap and the no-NULL layout's first segment in one unpack; a row
+        # too short for that (NULLs at the end of the buffer) takes the NULL path.
+        fmt, targets, fixed, var = segments[0]
+        segments[0] = ("<" + "BH"[nbytes - 1] + fmt[1:], ["nulls", *targets], fixed, var)
+        unpack = src.name(struct.Struct(segments[0][0]).unpack_from, "s")
+        src.emit(ind, "try:")
+        src.emit(ind + 1, f"{', '.join(segments[0][1])} = {unpack}(buf, pos)")
+        src.emit(ind, "except _StructError:")
+        src.emit(ind + 1, f"nulls = {mask}")
+    else:
+        src.emit(ind, read_nulls)
+        src.emit(ind, f"pos += {nbytes}")
     # with NULLs: one test per column
     src.emit(ind, f"if nulls & {mask}:")
+    if merged:
+        src.emit(ind + 1, read_nulls)
+        src.emit(ind + 1, f"pos += {nbytes}")
     for bit, i in enumerate(present):
         src.emit(ind + 1, f"if nulls & {1 << bit}:")
         src.emit(ind + 2, f"v{i} = None")
         src.emit(ind + 1, "else:")
         _emit_value(src, ind + 2, f"v{i}", layout.columns[i], codecs[i])
-    src.emit(ind + 1, f"{out} = {{{entries}}}")
-    # without: runs of fixed-size values in one struct unpack
+    src.emit(ind + 1, out.format(image=f"{{{entries}}}"))
+    # without: each segment in one struct unpack
     src.emit(ind, "else:")
-    run: list[int] = []
-
-    def flush():
-        if not run:
-            return
-        fmt = "<" + "".join(codecs[i].fmt or f"{codecs[i].size}s" for i in run)
-        unpack = src.name(struct.Struct(fmt).unpack_from, "s")
+    for k, (fmt, targets, fixed, var) in enumerate(segments):
         size = struct.calcsize(fmt)
-        targets = ", ".join(f"v{i}" for i in run)
-        src.emit(ind + 1, f"{targets}{',' if len(run) == 1 else ''} = {unpack}(buf, pos)")
-        src.emit(ind + 1, f"pos += {size}")
-        for i in run:
+        if k == 0 and merged:
+            pass  # unpacked above
+        elif targets:
+            unpack = src.name(struct.Struct(fmt).unpack_from, "s")
+            names = ", ".join(targets) + ("," if len(targets) == 1 else "")
+            src.emit(ind + 1, f"{names} = {unpack}(buf, pos)")
+        if size:
+            src.emit(ind + 1, f"pos += {size}")
+        for i in fixed:
             _emit_convert_fixed(src, ind + 1, f"v{i}", layout.columns[i], codecs[i])
-        run.clear()
-
-    for i in present:
-        if codecs[i].size is not None:
-            run.append(i)
+        if var is None:
+            continue
+        if codecs[var].prefix in _PREFIX_FORMATS:
+            src.emit(ind + 1, f"v{var} = buf[pos:pos + n]")
+            src.emit(ind + 1, "pos += n")
+            _emit_convert(src, ind + 1, f"v{var}", codecs[var])
         else:
-            flush()
-            _emit_value(src, ind + 1, f"v{i}", layout.columns[i], codecs[i])
-    flush()
-    src.emit(ind + 1, f"{out} = {{{entries}}}")
+            _emit_value(src, ind + 1, f"v{var}", layout.columns[var], codecs[var])
+    src.emit(ind + 1, out.format(image=f"{{{entries}}}"))
 
 
 def _compile(layout: _Layout, kind: str, present: bytes, present_after: bytes | None):
@@ -753,15 +828,12 @@ def _compile(layout: _Layout, kind: str, present: bytes, present_after: bytes | 
     src.emit(1, "end = len(buf)")
     src.emit(1, "while pos < end:")
     if kind == "write":
-        _emit_image(src, 2, layout, before_cols, "after")
-        src.emit(2, "append(_new(_RC, (None, after)))")
+        _emit_image(src, 2, layout, before_cols, "append(_new(_RC, (None, {image})))")
     elif kind == "delete":
-        _emit_image(src, 2, layout, before_cols, "before")
-        src.emit(2, "append(_new(_RC, (before, None)))")
+        _emit_image(src, 2, layout, before_cols, "append(_new(_RC, ({image}, None)))")
     else:
-        _emit_image(src, 2, layout, before_cols, "before")
-        _emit_image(src, 2, layout, after_cols, "after")
-        src.emit(2, "append(_new(_RC, (before, after)))")
+        _emit_image(src, 2, layout, before_cols, "before = {image}")
+        _emit_image(src, 2, layout, after_cols, "append(_new(_RC, (before, {image})))")
     src.emit(1, "return out, pos")
     code = compile("\n".join(src.lines) + "\n", f"<rows decoder {kind}>", "exec")
     namespace = dict(src.ns)
