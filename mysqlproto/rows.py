@@ -45,7 +45,7 @@ import ipaddress
 import struct
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -1159,14 +1159,21 @@ class TableMapTracker:
     transaction are followed too); :meth:`decode` then gives a rows event's rows.  A
     FORMAT_DESCRIPTION_EVENT says whose rules apply (MySQL or MariaDB) and forgets the
     tables of the previous server run.
+
+    ``enrich``, when given, is called with each table the table map defines and returns
+    the table to decode with: the place to add what the binlog does not carry (column
+    names under ``binlog_row_metadata=MINIMAL``, MariaDB's old-format temporal
+    precisions...), from the server's ``information_schema`` for instance.
     """
 
     def __init__(self, *, mariadb: bool | None = None, default_charset: int | None = None,
-                 logical_types: Mapping[str, Mapping[str, str]] | None = None):
+                 logical_types: Mapping[str, Mapping[str, str]] | None = None,
+                 enrich: Callable[[TableInfo], TableInfo] | None = None):
         self.mariadb = mariadb
         self._forced = mariadb is not None
         self.default_charset = default_charset
         self.logical_types = logical_types or {}
+        self.enrich = enrich
         self.tables: dict[int, TableInfo] = {}
 
     def observe(self, event) -> None:
@@ -1181,9 +1188,12 @@ class TableMapTracker:
             body = event.body
             logical = self.logical_types.get(f"{body.get('database_name')}."
                                              f"{body.get('table_name')}")
-            self.tables[body["table_id"]] = TableInfo.from_table_map(
+            info = TableInfo.from_table_map(
                 body, mariadb=self.mariadb, default_charset=self.default_charset,
                 logical_types=logical)
+            if self.enrich is not None:
+                info = self.enrich(info)
+            self.tables[body["table_id"]] = info
         for inner in event.inner or ():
             self.observe(inner)
 

@@ -609,6 +609,25 @@ def test_rows_event_without_its_table_map():
     assert isinstance(MissingTableMapError("x"), DecodeError)
 
 
+def test_tracker_enrich_hook_supplies_what_the_table_map_lacks():
+    # A table map without names (binlog_row_metadata=MINIMAL): the hook names them.
+    table = TableInfo(table_id=5, schema="d", table="t", columns=[
+        ColumnDef(tm.MYSQL_TYPE_LONG, None, None), ColumnDef(tm.MYSQL_TYPE_LONG, None, None)])
+    seen = []
+
+    def enrich(info):
+        seen.append((info.schema, info.table, info.keys))
+        return TableInfo(table_id=info.table_id, schema=info.schema, table=info.table,
+                         columns=[ColumnDef(c.type, c.metadata, name)
+                                  for c, name in zip(info.columns, ("a", "b"), strict=True)])
+
+    tracker = TableMapTracker(enrich=enrich)
+    tracker.observe(Event(19, table.table_map_body(), name="TABLE_MAP_EVENT"))
+    rows = Event(30, rows_event_body(table, [{"@1": 1, "@2": 2}]), name="WRITE_ROWS_EVENT")
+    assert seen == [("d", "t", ("@1", "@2"))]
+    assert tracker.decode(rows) == [RowChange(None, {"a": 1, "b": 2})]
+
+
 # == JSON ===================================================================================
 
 
