@@ -12,10 +12,9 @@ from __future__ import annotations
 import io
 import uuid
 
+import construct
 from construct import (
     Adapter,
-    Bytes,
-    BytesInteger,
     Construct,
     ConstructError,
     GreedyBytes,
@@ -25,7 +24,6 @@ from construct import (
     Int32ul,
     Int64ul,
     NullTerminated,
-    Prefixed,
     SizeofError,
     StreamError,
     Subconstruct,
@@ -41,10 +39,13 @@ __all__ = [
     "Int3",
     "Int4",
     "Int6",
+    "Int7",
     "Int8",
     "IntBE",
     "LenencInt",
+    "StrictLenencInt",
     "LenencBytes",
+    "StrictLenencBytes",
     "NulBytes",
     "EofBytes",
     "Uuid",
@@ -52,13 +53,168 @@ __all__ = [
     "Remaining",
     "remaining",
     "lenenc_size",
+    "Bytes",
+    "BytesInteger",
+    "FixedSized",
+    "Prefixed",
+    "GreedyRange",
+    "Select",
+    "CompiledAdapter",
+    "emit_helper",
 ]
+
+
+# -- compiling ----------------------------------------------------------------------
+#
+# Event bodies are parsed with construct's compiler (``Construct.compile()``): each
+# construct emits a Python expression (``_emitparse``) and the schema becomes one
+# straight-line function.  A construct without ``_emitparse`` is called through its
+# interpreted ``_parse``, and so is everything below it, which is what made an event
+# with one custom field cost as much as an uncompiled one.  The constructs here
+# complete the compiler where construct's own emitters parse differently from the
+# interpreter: construct's compiled ``Bytes``, ``FixedSized``, ``Prefixed`` and
+# ``BytesInteger`` read with ``io.read(n)`` and take a short read (or a negative
+# length) silently, where parsing raises.  Their subclasses below keep construct's
+# names and behaviour and emit reads that fail alike, so a compiled parser never
+# returns a value the interpreted schema would refuse; inside ``GreedyRange``,
+# ``Select`` and other fall-back regions that matters for values, not just errors.
+
+
+def emit_helper(code, source: str) -> None:
+    """Add a module-level helper (a ``def``) to the generated code; once per name."""
+    code.append(source)
+
+
+_READ_BYTES = """
+    def read_bytes(io, n):
+        if n < 0:
+            raise StreamError(f"length must be non-negative, found {n}")
+        data = io.read(n)
+        if len(data) != n:
+            raise StreamError(f"stream read less than specified amount, expected {n}, found {len(data)}")
+        return data
+"""
+
+
+def emit_read(code, length) -> str:
+    """Expression reading exactly ``length`` bytes (an int or a ``this`` expression)."""
+    emit_helper(code, _READ_BYTES)
+    return f"read_bytes(io, {length})"
+
+
+class Bytes(construct.Bytes):
+    """construct's ``Bytes``; compiled, a short read fails as it does when interpreted."""
+
+    def _emitparse(self, code):
+        return emit_read(code, self.length)
+
+
+class BytesInteger(construct.BytesInteger):
+    """construct's ``BytesInteger``; compiled, a short read fails as it does when
+    interpreted."""
+
+    def _emitparse(self, code):
+        if not isinstance(self.length, int) or not isinstance(self.swapped, bool) or self.length <= 0:
+            raise NotImplementedError
+        order = "little" if self.swapped else "big"
+        return f"int.from_bytes({emit_read(code, self.length)}, {order!r}, signed={self.signed})"
+
+
+class FixedSized(construct.FixedSized):
+    """construct's ``FixedSized``; compiled, a short read or a negative length fails as
+    it does when interpreted."""
+
+    def _emitparse(self, code):
+        if self.subcon is GreedyBytes:
+            return emit_read(code, self.length)
+        return f"restream({emit_read(code, self.length)}, lambda io: ({self.subcon._compileparse(code)}))"
+
+
+class Prefixed(construct.Prefixed):
+    """construct's ``Prefixed``; compiled, a length past the end fails as it does when
+    interpreted."""
+
+    def _emitparse(self, code):
+        if self.includelength:
+            raise NotImplementedError
+        length = emit_read(code, self.lengthfield._compileparse(code))
+        if self.subcon is GreedyBytes:
+            return length
+        return f"restream({length}, lambda io: ({self.subcon._compileparse(code)}))"
+
+
+class GreedyRange(construct.GreedyRange):
+    """construct's ``GreedyRange``, compiled (construct's compiler links it in
+    interpreted): items until one fails to parse, whose bytes are left unread."""
+
+    def _emitparse(self, code):
+        if self.discard:
+            raise NotImplementedError
+        fname = f"parse_greedyrange_{code.allocateId()}"
+        code.append(f"""
+            def {fname}(io, this):
+                items = ListContainer()
+                i = 0
+                while True:
+                    this['_index'] = i
+                    fallback = io.tell()
+                    try:
+                        items.append({self.subcon._compileparse(code)})
+                    except StopFieldError:
+                        return items
+                    except ExplicitError:
+                        raise
+                    except Exception:
+                        io.seek(fallback)
+                        return items
+                    i += 1
+        """)
+        return f"{fname}(io, this)"
+
+
+class Select(construct.Select):
+    """construct's ``Select``, compiled: the first alternative that parses."""
+
+    def _emitparse(self, code):
+        fname = f"parse_select_{code.allocateId()}"
+        block = f"""
+            def {fname}(io, this):
+                fallback = io.tell()
+        """
+        for sc in self.subcons:
+            block += f"""
+                try:
+                    return {sc._compileparse(code)}
+                except ExplicitError:
+                    raise
+                except Exception:
+                    io.seek(fallback)
+            """
+        block += """
+                raise SelectError("no subconstruct matched")
+        """
+        code.append(block)
+        return f"{fname}(io, this)"
+
+
+class CompiledAdapter(Adapter):
+    """An ``Adapter`` the compiler compiles: its subcon compiled, then ``_decode``.
+
+    construct compiles none of its ``Adapter`` subclasses but a few of its own, so an
+    adapter (and all below it) runs interpreted inside a compiled schema.  Adapters
+    whose ``_decode`` needs no path derive from this instead.
+    """
+
+    def _emitparse(self, code):
+        code.linkedinstances[id(self)] = self
+        return f"linkedinstances[{id(self)}]._decode({self.subcon._compileparse(code)}, this, '(compiled)')"
 
 Int1 = Int8ul
 Int2 = Int16ul
 Int3 = Int24ul
 Int4 = Int32ul
 Int6 = BytesInteger(6, swapped=True)
+Int7 = BytesInteger(7, swapped=True)
 Int8 = Int64ul
 
 
@@ -95,6 +251,9 @@ class LenencInt(Construct):
             return int.from_bytes(stream_read(stream, 8, path), "little")
         raise StreamError(f"invalid length-encoded integer first byte 0xff at {path}", path=path)
 
+    def _emitparse(self, code):
+        return emit_lenenc(code)
+
     def _build(self, obj, stream, context, path):
         if obj is None:
             stream_write(stream, b"\xfb", 1, path)
@@ -118,8 +277,76 @@ class LenencInt(Construct):
         raise SizeofError("int<lenenc> has a variable size", path=path)
 
 
+_PARSE_LENENC = """
+    def parse_lenenc(io):
+        first = io.read(1)
+        if not first:
+            raise StreamError("stream read less than specified amount, expected 1, found 0")
+        first = first[0]
+        if first < 0xFB:
+            return first
+        if first == 0xFB:
+            return None
+        if first == 0xFC:
+            return int.from_bytes(read_bytes(io, 2), "little")
+        if first == 0xFD:
+            return int.from_bytes(read_bytes(io, 3), "little")
+        if first == 0xFE:
+            return int.from_bytes(read_bytes(io, 8), "little")
+        raise StreamError("invalid length-encoded integer first byte 0xff")
+"""
+
+
+def emit_lenenc(code) -> str:
+    """Expression parsing an ``int<lenenc>`` (see :data:`LenencInt`)."""
+    emit_helper(code, _READ_BYTES)
+    emit_helper(code, _PARSE_LENENC)
+    return "parse_lenenc(io)"
+
+
+@singleton
+class StrictLenencInt(Construct):
+    """``int<lenenc>`` that refuses a non-shortest encoding.
+
+    The servers write lengths in the shortest form (``net_store_length``).  Inside an
+    open-ended region, refusing the other forms makes a field that uses one fall back
+    to raw bytes, which rebuild exactly, instead of being re-encoded shorter: every
+    value this parses, :data:`LenencInt` builds to the very same bytes.
+    """
+
+    def _parse(self, stream, context, path):
+        start = stream_tell(stream, path)
+        value = LenencInt._parsereport(stream, context, path)
+        if stream_tell(stream, path) - start != lenenc_size(value):
+            raise ConstructError(f"int<lenenc> {value} not in its shortest form", path=path)
+        return value
+
+    def _emitparse(self, code):
+        emit_lenenc(code)
+        emit_helper(code, """
+            def parse_lenenc_strict(io):
+                start = io.tell()
+                value = parse_lenenc(io)
+                shortest = (1 if value is None or value < 0xFB else 3 if value < 1 << 16
+                            else 4 if value < 1 << 24 else 9)
+                if io.tell() - start != shortest:
+                    raise ConstructError(f"int<lenenc> {value} not in its shortest form")
+                return value
+        """)
+        return "parse_lenenc_strict(io)"
+
+    def _build(self, obj, stream, context, path):
+        return LenencInt._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise SizeofError("int<lenenc> has a variable size", path=path)
+
+
 LenencBytes = Prefixed(LenencInt, GreedyBytes)
 """``string<lenenc>``: a length-encoded integer then that many bytes."""
+
+StrictLenencBytes = Prefixed(StrictLenencInt, GreedyBytes)
+"""``string<lenenc>`` whose length is in its shortest form (see :data:`StrictLenencInt`)."""
 
 NulBytes = NullTerminated(GreedyBytes)
 """``string<NUL>``: bytes up to a 0x00 terminator (the terminator is consumed, not kept)."""
@@ -128,7 +355,7 @@ EofBytes = GreedyBytes
 """``string<EOF>``: the rest of the enclosing packet or event body."""
 
 
-class UuidAdapter(Adapter):
+class UuidAdapter(CompiledAdapter):
     """16 raw bytes as a :class:`uuid.UUID` (server UUIDs in GTID events)."""
 
     def _decode(self, obj, context, path):
@@ -177,6 +404,10 @@ class Tail(Subconstruct):
             return None
         return self.subcon._parsereport(stream, context, path)
 
+    def _emitparse(self, code):
+        emit_helper(code, _BYTES_LEFT)
+        return f"(({self.subcon._compileparse(code)}) if bytes_left(io) >= {self.need} else None)"
+
     def _build(self, obj, stream, context, path):
         if obj is None:
             return None
@@ -184,6 +415,15 @@ class Tail(Subconstruct):
 
     def _sizeof(self, context, path):
         raise SizeofError("optional trailer has a variable size", path=path)
+
+
+_BYTES_LEFT = """
+    def bytes_left(io):
+        here = io.tell()
+        end = io.seek(0, 2)
+        io.seek(here)
+        return end - here
+"""
 
 
 @singleton

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 from construct import (
-    Adapter,
     Construct,
     ConstructError,
     Default,
@@ -17,7 +16,20 @@ from construct import (
     stream_write,
 )
 
+from spec.wire import CompiledAdapter, emit_read
+
 __all__ = ["PostHeaderExtra", "Text", "ByteList", "Extra", "known_post_header"]
+
+# Every construct here emits compiled code (``_emitparse``), so that a schema built
+# from them compiles to straight-line code (see "compiling" in spec/wire.py).  What
+# needs Python (a predicate, the FDE's lengths) is called from the generated code as
+# ``linkedinstances[id]``, the construct itself.
+
+
+def _link(code, obj) -> str:
+    """The generated code's name for ``obj``."""
+    code.linkedinstances[id(obj)] = obj
+    return f"linkedinstances[{id(obj)}]"
 
 
 class PostHeaderExtra(Construct):
@@ -56,6 +68,9 @@ class PostHeaderExtra(Construct):
     def _parse(self, stream, context, path):
         return stream_read(stream, self._needed(stream, context, path), path)
 
+    def _emitparse(self, code):
+        return emit_read(code, f"{_link(code, self)}._needed(io, this, '(compiled)')")
+
     def _build(self, obj, stream, context, path):
         if obj is None:
             obj = bytes(self._needed(stream, context, path))
@@ -92,6 +107,10 @@ class KnownPostHeader(Subconstruct):
             return None
         return self.subcon._parsereport(stream, context, path)
 
+    def _emitparse(self, code):
+        return (f"(({self.subcon._compileparse(code)}) if {_link(code, known_post_header)}"
+                f"(this, {self.known}) else None)")
+
     def _build(self, obj, stream, context, path):
         if not known_post_header(context, self.known):
             return None
@@ -120,6 +139,10 @@ class When(Subconstruct):
             return None
         return self.subcon._parsereport(stream, context, path)
 
+    def _emitparse(self, code):
+        return (f"(({self.subcon._compileparse(code)}) if {_link(code, self.predicate)}(this) "
+                f"else None)")
+
     def _build(self, obj, stream, context, path):
         if not self.predicate(context):
             return None
@@ -145,6 +168,10 @@ class Choose(Construct):
     def _parse(self, stream, context, path):
         return self._pick(context)._parsereport(stream, context, path)
 
+    def _emitparse(self, code):
+        return (f"(({self.then._compileparse(code)}) if {_link(code, self.predicate)}(this) "
+                f"else ({self.otherwise._compileparse(code)}))")
+
     def _build(self, obj, stream, context, path):
         return self._pick(context)._build(obj, stream, context, path)
 
@@ -164,8 +191,13 @@ class NameOf(Construct):
         self.flagbuildnone = True
 
     def _parse(self, stream, context, path):
-        code = context[self.field]
+        return self.name_of(context[self.field])
+
+    def name_of(self, code: int) -> str:
         return self.names.get(code, f"UNKNOWN_{code}")
+
+    def _emitparse(self, code):
+        return f"{_link(code, self)}.name_of(this[{self.field!r}])"
 
     def _build(self, obj, stream, context, path):
         return obj
@@ -174,7 +206,7 @@ class NameOf(Construct):
         return 0
 
 
-class TextAdapter(Adapter):
+class TextAdapter(CompiledAdapter):
     """Bytes shown as ``str`` when they are valid UTF-8, kept as ``bytes`` otherwise.
 
     Identifiers and SQL text travel without a charset of their own; decoding as UTF-8
@@ -198,7 +230,7 @@ def Text(subcon: Construct) -> Construct:
     return TextAdapter(subcon)
 
 
-class ByteListAdapter(Adapter):
+class ByteListAdapter(CompiledAdapter):
     """Raw bytes as a list of small ints (the FDE post-header length table)."""
 
     def _decode(self, obj, context, path):
@@ -264,6 +296,9 @@ class Auto(Construct):
 
     def _parse(self, stream, context, path):
         return self.subcon._parsereport(stream, context, path)
+
+    def _emitparse(self, code):
+        return self.subcon._compileparse(code)
 
     def _build(self, obj, stream, context, path):
         if obj is None:

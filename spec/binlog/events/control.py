@@ -21,9 +21,7 @@ corpus carry a TABLE_MAP body under code 16).
 from __future__ import annotations
 
 from construct import (
-    Bytes,
     Computed,
-    FixedSized,
     GreedyBytes,
     If,
     RepeatUntil,
@@ -32,9 +30,28 @@ from construct import (
     this,
 )
 
-from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, encoded_len, known_post_header
+from spec.binlog.common import (
+    Auto,
+    Extra,
+    KnownPostHeader,
+    PostHeaderExtra,
+    Text,
+    When,
+    encoded_len,
+)
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int2, Int4, Int8, LenencInt, NulBytes, Tail, remaining
+from spec.wire import (
+    Bytes,
+    FixedSized,
+    Int1,
+    Int2,
+    Int4,
+    Int8,
+    LenencInt,
+    NulBytes,
+    Tail,
+    remaining,
+)
 
 ROTATE_HEADER_LEN = 8
 """``ROTATE_HEADER_LEN``: the position; 0 in binlog v1 (MySQL 3.23), whose ROTATE has none."""
@@ -47,7 +64,7 @@ StopEvent = Struct(
 
 RotateEvent = Struct(
     # post-header
-    "position" / If(lambda ctx: known_post_header(ctx, ROTATE_HEADER_LEN), Int8),
+    "position" / KnownPostHeader(ROTATE_HEADER_LEN, Int8),
     "post_header_extra" / PostHeaderExtra(),
     # body
     "new_log_ident" / Text(GreedyBytes),
@@ -116,14 +133,14 @@ UserVarEvent = Struct(
     "name_len" / Auto(Int4, lambda ctx: encoded_len(ctx.name)),
     "name" / Text(Bytes(this.name_len)),
     "is_null" / Int1,
-    "type" / If(_not_null, Int1),
-    "charset" / If(_not_null, Int4),
-    "value_len" / If(_not_null, Auto(Int4, lambda ctx: len(ctx.value))),
-    "value" / If(_not_null, Bytes(this.value_len)),
+    "type" / When(_not_null, Int1),
+    "charset" / When(_not_null, Int4),
+    "value_len" / When(_not_null, Auto(Int4, lambda ctx: len(ctx.value))),
+    "value" / When(_not_null, Bytes(this.value_len)),
     # Added in MySQL 5.1 (bug #35583): absent in older files.  MySQL then writes it for
     # every non-NULL value; MariaDB only for INT_RESULT (unsigned_len in
     # User_var_log_event::write).  The reader takes it when a byte remains.
-    "flags" / If(_not_null, Tail(Int1)),
+    "flags" / When(_not_null, Tail(Int1)),
     "extra" / Extra,
 )
 """USER_VAR_EVENT.  ``value`` is the server's binary encoding (8-byte int or double,

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 from construct import (
     Array,
-    Bytes,
-    FixedSized,
     GreedyBytes,
     NullStripped,
-    Prefixed,
     Struct,
     this,
 )
 
 from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, encoded_len
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int2, Int4, Int8
+from spec.wire import Bytes, FixedSized, Int1, Int2, Int4, Int8, Prefixed
 
 TRANSACTION_CONTEXT_HEADER_LEN = 18
 VIEW_CHANGE_HEADER_LEN = 52

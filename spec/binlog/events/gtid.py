@@ -33,10 +33,8 @@ format: a message of (field id, value) pairs with variable-length integers; see
 from __future__ import annotations
 
 from construct import (
-    BytesInteger,
     Construct,
     ConstructError,
-    FixedSized,
     GreedyBytes,
     Struct,
     stream_read,
@@ -54,7 +52,7 @@ from spec.serialization import (
     VarlenUuid,
     varlen_size,
 )
-from spec.wire import Int1, Int4, Int8, LenencInt, Tail, Uuid
+from spec.wire import BytesInteger, FixedSized, Int1, Int4, Int8, LenencInt, Tail, Uuid
 
 # Gtid_event constants (control_events.h)
 FLAG_MAY_HAVE_SBR = 1

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from construct import (
     Array,
-    Bytes,
     Const,
     GreedyBytes,
     If,
     IfThenElse,
-    Prefixed,
     Struct,
     this,
 )
@@ -33,7 +31,7 @@ from construct import (
 from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, encoded_len
 from spec.binlog.events.query import QUERY_HEADER_LEN, QueryEvent
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int4, NulBytes
+from spec.wire import Bytes, Int1, Int4, NulBytes, Prefixed
 
 LOAD_HEADER_LEN = 4 + 4 + 4 + 1 + 1 + 4
 """``LOAD_HEADER_LEN``: the post-header of LOAD, NEW_LOAD and (before its file id) CREATE_FILE."""

@@ -34,7 +34,6 @@ from construct import (
     Array,
     BitsInteger,
     BitStruct,
-    Bytes,
     ByteSwapped,
     Construct,
     ConstructError,
@@ -48,11 +47,11 @@ from construct import (
     this,
 )
 
-from spec.binlog.common import Auto, Extra, PostHeaderSurplus, Text, encoded_len
+from spec.binlog.common import Auto, Extra, PostHeaderSurplus, Text, When, encoded_len
 from spec.binlog.events.query import QueryEvent
 from spec.binlog.events.rows import RowsEvent
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int4, Int8, Tail, remaining
+from spec.wire import Bytes, Int1, Int4, Int8, Tail, remaining
 
 # -- the compressed block ----------------------------------------------------------
 
@@ -258,10 +257,10 @@ GtidEvent = Struct(
     # Read "if bytes remain" (Gtid_log_event::Gtid_log_event): from a server that
     # wrote no flags_extra this is the first byte of the zero padding, so 0.
     "flags_extra" / Tail(Int1),
-    "extra_engines" / If(lambda ctx: _flags_extra(ctx) & FL_EXTRA_MULTI_ENGINE_E1, Int1),
-    "sa_seq_no" / If(lambda ctx: _flags_extra(ctx) & (FL_COMMIT_ALTER_E1 | FL_ROLLBACK_ALTER_E1),
-                     Int8),
-    "thread_id" / If(lambda ctx: _flags_extra(ctx) & FL_EXTRA_THREAD_ID, Int4),
+    "extra_engines" / When(lambda ctx: _flags_extra(ctx) & FL_EXTRA_MULTI_ENGINE_E1, Int1),
+    "sa_seq_no" / When(lambda ctx: _flags_extra(ctx) & (FL_COMMIT_ALTER_E1 | FL_ROLLBACK_ALTER_E1),
+                       Int8),
+    "thread_id" / When(lambda ctx: _flags_extra(ctx) & FL_EXTRA_THREAD_ID, Int4),
     "extra" / PadTo(GTID_HEADER_LEN),
 )
 """GTID_EVENT body.  The server id of the GTID is the common header's.

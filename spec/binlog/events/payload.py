@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from construct import (
     Adapter,
-    Bytes,
     ConstructError,
     Container,
     GreedyBytes,
@@ -40,7 +39,7 @@ from construct import (
 )
 
 from spec.binlog.eventspec import EventSpec
-from spec.wire import LenencInt, lenenc_size
+from spec.wire import Bytes, LenencInt, lenenc_size
 
 OTW_PAYLOAD_HEADER_END_MARK = 0
 OTW_PAYLOAD_SIZE_FIELD = 1

@@ -21,7 +21,6 @@ import struct
 
 from construct import (
     Array,
-    Bytes,
     Const,
     Construct,
     ConstructError,
@@ -40,7 +39,7 @@ from construct import (
 
 from spec.binlog.common import Auto, KnownPostHeader, PostHeaderExtra, Text, encoded_len
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int2, Int3, Int4, Int8, NulBytes, remaining
+from spec.wire import Bytes, Int1, Int2, Int3, Int4, Int8, NulBytes, remaining
 
 OVER_MAX_DBS_IN_EVENT_MTS = 254
 """Q_UPDATED_DB_NAMES count meaning "too many databases, names not listed"."""

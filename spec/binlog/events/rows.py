@@ -26,23 +26,26 @@ bitmap: only the V1 update code (24) and later carry it
 from __future__ import annotations
 
 from construct import (
-    Bytes,
-    Computed,
     Default,
-    FixedSized,
     GreedyBytes,
-    GreedyRange,
     Pass,
-    Select,
     Struct,
     Switch,
     this,
 )
 
-from spec.binlog.common import Auto, Choose, PostHeaderSurplus, When, built_size, post_header_len
+from spec.binlog.common import (
+    Auto,
+    Choose,
+    NameOf,
+    PostHeaderSurplus,
+    When,
+    built_size,
+    post_header_len,
+)
 from spec.binlog.events.table_map import short_table_id
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Int1, Int2, Int4, Int6, LenencInt
+from spec.wire import Bytes, FixedSized, GreedyRange, Int1, Int2, Int4, Int6, LenencInt, Select
 
 ROWS_HEADER_LEN_V1 = 8
 ROWS_HEADER_LEN_V2 = 10
@@ -79,7 +82,7 @@ def _extra_row_info_entry(source_partition: bool):
     )
     known = Struct(
         "tag" / Int1,
-        "name" / Computed(lambda ctx: EXTRA_ROW_INFO_NAMES.get(ctx.tag, f"UNKNOWN_{ctx.tag}")),
+        "name" / NameOf(EXTRA_ROW_INFO_NAMES, "tag"),
         "value" / Switch(this.tag, {EXTRA_ROW_INFO_NDB: NdbRowInfo, EXTRA_ROW_INFO_PART: part},
                          default=GreedyBytes),
     )
@@ -87,7 +90,7 @@ def _extra_row_info_entry(source_partition: bool):
     # raw with everything after it, like an unknown tag, so the event round-trips.
     raw = Struct(
         "tag" / Int1,
-        "name" / Computed(lambda ctx: EXTRA_ROW_INFO_NAMES.get(ctx.tag, f"UNKNOWN_{ctx.tag}")),
+        "name" / NameOf(EXTRA_ROW_INFO_NAMES, "tag"),
         "value" / GreedyBytes,
     )
     return Select(known, raw)
@@ -128,7 +131,7 @@ def RowsEvent(*, v2_default: bool, after_image: bool, source_partition: bool = F
         "var_header_len" / When(is_v2, Auto(Int2, lambda ctx: 2 + built_size(extra, "extra_data")(ctx))),
         "post_header_extra" / When(lambda ctx: not is_v2(ctx), PostHeaderSurplus(ROWS_HEADER_LEN_V1)),
         # body
-        "extra_data" / When(is_v2, Default(FixedSized(lambda ctx: ctx.var_header_len - 2, extra), [])),
+        "extra_data" / When(is_v2, Default(FixedSized(this.var_header_len - 2, extra), [])),
         "column_count" / LenencInt,
         "columns_present" / Bytes((this.column_count + 7) // 8),
         "columns_present_after" / (Bytes((this.column_count + 7) // 8) if after_image else Pass),

@@ -30,16 +30,13 @@ import io
 from construct import (
     Adapter,
     Array,
-    Bytes,
     Const,
     Construct,
     ConstructError,
     Container,
     Default,
     Error,
-    FixedSized,
     GreedyBytes,
-    GreedyRange,
     Pass,
     PrefixedArray,
     SizeofError,
@@ -99,7 +96,19 @@ from spec.types import (
     MYSQL_TYPE_VECTOR,
     MYSQL_TYPE_YEAR,
 )
-from spec.wire import Int1, Int2, Int4, Int6, LenencBytes, LenencInt, lenenc_size, remaining
+from spec.wire import (
+    Bytes,
+    FixedSized,
+    GreedyRange,
+    Int1,
+    Int2,
+    Int4,
+    Int6,
+    LenencBytes,
+    LenencInt,
+    lenenc_size,
+    remaining,
+)
 
 # -- helpers shared with rows.py and mariadb.py ----------------------------------
 
