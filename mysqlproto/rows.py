@@ -42,6 +42,7 @@ import datetime
 import decimal
 import functools
 import ipaddress
+import os
 import struct
 import uuid
 from collections import OrderedDict
@@ -811,6 +812,27 @@ def _emit_image(src: _Source, ind: int, layout: _Layout, present: list[int], out
     src.emit(ind + 1, out.format(image=f"{{{entries}}}"))
 
 
+def _native_decoders():
+    """``mysqlproto._crows.compile_decoder`` when the optional C decoder is built and
+    not disabled (``MYSQLPROTO_PURE_PYTHON=1``), else None: the generated Python
+    decoders then do the work.  Both give the same rows (the tests check)."""
+    global _NATIVE
+    if _NATIVE is _UNSET:
+        _NATIVE = None
+        if not os.environ.get("MYSQLPROTO_PURE_PYTHON"):
+            try:
+                from mysqlproto._crows import compile_decoder
+            except ImportError:
+                pass
+            else:
+                _NATIVE = compile_decoder
+    return _NATIVE
+
+
+_UNSET = object()
+_NATIVE: Any = _UNSET
+
+
 def _compile(layout: _Layout, kind: str, present: bytes, present_after: bytes | None):
     n = len(layout.columns)
     before_cols = _present_columns(present, n)
@@ -820,6 +842,11 @@ def _compile(layout: _Layout, kind: str, present: bytes, present_after: bytes | 
         used |= set(after_cols)
     if kind == "partial" or any(layout.codecs[i] is None for i in used):
         return None  # decoded by the checked decoder only
+    native = _native_decoders()
+    if native is not None:
+        fn = native(layout, kind, before_cols, after_cols)
+        if fn is not None:
+            return fn
     src = _Source()
     src.emit(0, "def decode(buf):")
     src.emit(1, "out = []")
