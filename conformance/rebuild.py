@@ -31,11 +31,13 @@ ground truths its scenarios recorded (`rebuild_tables`):
 
 2. Where the table map lacks what a consumer needs, the schema comes from
    `information_schema`, as a consumer with `binlog_row_metadata=MINIMAL` must do
-   (`TableSpec.enrich`): column names, signedness and character sets; MariaDB's
-   UUID/INET4/INET6 columns travel as BINARY(n), so their logical type is always
-   supplied. ENUM/SET member strings are not supplied (`information_schema` loses
-   4-byte characters in them): without them the binlog's index/bitmask is compared
-   with `CAST(column AS UNSIGNED)`, recorded by the snapshot.
+   (`TableSpec.enrich`, by the runtime's rules: `mysqlproto.schema.enrich_table`):
+   column names, signedness and character sets; MariaDB's UUID/INET4/INET6 columns
+   travel as BINARY(n), so their logical type is always supplied, as is the precision
+   of its old-format temporal columns. ENUM/SET member strings are not supplied
+   (`information_schema` turns 4-byte characters in them into `?`): without them the
+   binlog's index/bitmask is compared with `CAST(column AS UNSIGNED)`, recorded by
+   the snapshot, which checks every member, 4-byte ones included.
 
 3. Compare (`compare_tables`) each table of each truth, except those its scenario
    declared not replayable (`Recorder.not_replayable`: statement-format DML, DDL that
@@ -75,14 +77,12 @@ from mysqlproto.rows import (
     rows_kind,
     value_to_json,
 )
+from mysqlproto.schema import ColumnInfo, SchemaCatalog, TableSchema
 from spec.binlog.events.table_map import (
-    MYSQL_TYPE_DATETIME,
     MYSQL_TYPE_ENUM,
     MYSQL_TYPE_SET,
-    MYSQL_TYPE_TIME,
-    MYSQL_TYPE_TIMESTAMP,
 )
-from spec.binlog.values import COLLATION_CHARSETS, LOGICAL_TYPES, ColumnDef
+from spec.binlog.values import LOGICAL_TYPES
 
 #: Characters of a value shown in a mismatch.
 SHOW_CHARS = 160
@@ -223,13 +223,6 @@ def column_from_truth(name: str, column_type: str, charset: str | None) -> Colum
     return Column(name, column_type, charset, kind, fsp)
 
 
-#: A collation id for each character set name, for `ColumnDef.charset`: which
-#: collation does not matter for decoding, only its character set.
-_COLLATION_OF_CHARSET: dict[str, int] = {}
-for _collation, _charset in sorted(COLLATION_CHARSETS.items()):
-    _COLLATION_OF_CHARSET.setdefault(_charset, _collation)
-
-
 @dataclasses.dataclass
 class TableSpec:
     """One table of a truth: its columns, primary key, whether it is transactional."""
@@ -240,66 +233,30 @@ class TableSpec:
     primary_key: tuple[str, ...] = ()
     transactional: bool = True
     unreplayable: str | None = None
-    _enriched: dict[tuple[ColumnDef, ...], TableInfo] = dataclasses.field(
-        default_factory=dict, repr=False
-    )
+    _catalog: SchemaCatalog | None = dataclasses.field(default=None, repr=False)
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.table}"
 
     def enrich(self, info: TableInfo) -> TableInfo:
-        """`info` with what its table map lacks taken from `information_schema`.
-
-        Always: the logical type of MariaDB's UUID/INET4/INET6 columns and the
-        precision of its old-format TIME/DATETIME/TIMESTAMP columns (neither is ever
-        in the table map; see `ColumnDef`). When the table
-        map has no column names (`binlog_row_metadata=MINIMAL`, so no optional
-        metadata at all): names, signedness and character sets too. A table map whose
-        column count differs from the truth's (the table was altered since) is left
-        as it is. Cached per table definition.
-        """
-        cached = self._enriched.get(info.columns)
-        if cached is not None:
-            return cached
-        enriched = info
-        if len(info.columns) == len(self.columns):
-            minimal = all(column.name is None for column in info.columns)
-            columns = [
-                _enrich_column(column, truth, minimal)
-                for column, truth in zip(info.columns, self.columns, strict=True)
-            ]
-            if columns != list(info.columns):
-                enriched = TableInfo(
-                    table_id=info.table_id,
-                    schema=info.schema,
-                    table=info.table,
-                    columns=columns,
-                    primary_key=info.primary_key,
-                    flags=info.flags,
-                )
-        self._enriched[info.columns] = enriched
-        return enriched
-
-
-def _enrich_column(column: ColumnDef, truth: Column, minimal: bool) -> ColumnDef:
-    changes: dict[str, Any] = {}
-    if truth.kind == "logical" and column.logical_type is None:
-        changes["logical_type"] = truth.column_type.lower().split("(")[0].strip()
-    if column.type in _OLD_TEMPORAL_TYPES and column.metadata is None and truth.fsp:
-        changes["metadata"] = truth.fsp  # MariaDB hires: see ColumnDef
-    if minimal:
-        changes["name"] = truth.name
-        if truth.kind == "integer" and "unsigned" in truth.column_type.lower():
-            changes["unsigned"] = True
-        if column.charset is None and truth.charset is not None:
-            collation = _COLLATION_OF_CHARSET.get(truth.charset)
-            if collation is not None:
-                changes["charset"] = collation
-    return dataclasses.replace(column, **changes) if changes else column
-
-
-_OLD_TEMPORAL_TYPES = frozenset({MYSQL_TYPE_TIME, MYSQL_TYPE_DATETIME, MYSQL_TYPE_TIMESTAMP})
+        """`info` with what its table map lacks taken from `information_schema`, by the
+        runtime's rules (`mysqlproto.schema.enrich_table`): a table map whose column
+        count or types differ from the truth's (the table was altered since) is left
+        as it is. Cached per table definition."""
+        if self._catalog is None:
+            definition = TableSchema(
+                self.schema,
+                self.table,
+                tuple(
+                    ColumnInfo.from_column_type(column.name, column.column_type, column.charset, n)
+                    for n, column in enumerate(self.columns, 1)
+                ),
+                self.primary_key,
+            )
+            # No member strings: the snapshot's numbers check ENUM/SET exactly (module doc)
+            self._catalog = SchemaCatalog([definition], member_strings=False)
+        return self._catalog.enrich(info)
 
 
 def table_specs(truths: Iterable[Mapping[str, Any]]) -> dict[QualifiedName, TableSpec]:
