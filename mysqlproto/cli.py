@@ -3,6 +3,7 @@
     mysqlproto roundtrip [PATH...]          parse and re-serialize every event
     mysqlproto dump [PATH...] [--json]      one event per line (rows decoded with --json)
     mysqlproto stream --dsn DSN [--json]    replicate from a server, one event per line
+    mysqlproto schema DSN [-o FILE.json]    save the server's table definitions
 
 With no PATH, both work on the crafted sample binlogs bundled with the package
 (``mysqlproto.samples``), so they run on a fresh machine with no server and no files.
@@ -76,7 +77,69 @@ def cmd_roundtrip(args) -> int:
     return 1 if failed or identical != events else 0
 
 
-def _tracker(args):
+class _LazyClient:
+    """A client that connects on its first query, and again once after a lost
+    connection: ``dump --schema-from`` asks only when a table map needs it."""
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        self.client = None
+
+    def query(self, sql: str):
+        from mysqlproto.client import Client
+        from mysqlproto.errors import ConnectionLost
+
+        for attempt in range(2):
+            if self.client is None:
+                self.client = Client.from_dsn(self.dsn).connect()
+            try:
+                return self.client.query(sql)
+            except ConnectionLost:
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+
+
+def _catalog(args, dsn: str | None):
+    """The SchemaCatalog of ``--schema FILE`` and/or the server at ``dsn`` (fetched
+    per table on first use), or None; its client, to close, or None."""
+    from mysqlproto.schema import SchemaCatalog, fetch_table
+
+    path = getattr(args, "schema", None)
+    if path is None and dsn is None:
+        return None, None
+    if not args.json or args.no_rows:
+        raise SystemExit("error: --schema, --schema-from and --server-schema complete the "
+                         "rows --json prints: give --json (and not --no-rows)")
+    client = fetch = None
+    if dsn is not None:
+        from mysqlproto.errors import MySQLProtoError
+
+        client = _LazyClient(dsn)
+
+        def fetch(schema: str, table: str):
+            try:
+                return fetch_table(client, schema, table)
+            except (MySQLProtoError, OSError) as exc:
+                print(f"warning: {schema}.{table}: no definition from the server ({exc}); "
+                      "its rows decode with what the table map says", file=sys.stderr)
+                return None
+
+    try:
+        catalog = (SchemaCatalog.load(path, fetch=fetch) if path is not None
+                   else SchemaCatalog(fetch=fetch))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: --schema {path}: {exc}") from exc
+    return catalog, client
+
+
+def _tracker(args, catalog=None):
     if not args.json or args.no_rows:
         return None
     from mysqlproto.rows import TableMapTracker
@@ -89,14 +152,24 @@ def _tracker(args):
         if not ids:
             raise SystemExit(f"error: unknown charset {args.assume_charset!r}")
         default = ids[0]
-    return TableMapTracker(default_charset=default)
+    return TableMapTracker(default_charset=default,
+                           enrich=catalog.enrich if catalog is not None else None)
 
 
 def cmd_dump(args) -> int:
+    catalog, client = _catalog(args, args.schema_from)
+    try:
+        return _dump(args, catalog)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _dump(args, catalog) -> int:
     status = 0
     out = sys.stdout
     for path in _paths(args):
-        tracker = _tracker(args)
+        tracker = _tracker(args, catalog)
         try:
             for event in read_binlog(path, flavour=args.flavour,
                                      on_error="skip" if args.skip_errors else "raise",
@@ -126,7 +199,11 @@ def cmd_stream(args) -> int:
         until_end=args.until_end, heartbeat=args.heartbeat, semi_sync=args.semi_sync,
         flavour=args.flavour, verify_checksums=not args.no_verify,
         retry=RetryPolicy(max_retries=args.retries))
-    tracker = _tracker(args)
+    if args.server_schema and args.schema_from:
+        raise SystemExit("error: --server-schema and --schema-from are exclusive")
+    # the definitions come over a second connection: the first one is a replica's
+    catalog, client = _catalog(args, args.dsn if args.server_schema else args.schema_from)
+    tracker = _tracker(args, catalog)
     out = sys.stdout
     try:
         for event in stream:
@@ -145,12 +222,50 @@ def cmd_stream(args) -> int:
         return 1
     finally:
         stream.close()
+        if client is not None:
+            client.close()
+    return 0
+
+
+def cmd_schema(args) -> int:
+    """Save the definitions of a server's tables (information_schema.COLUMNS)."""
+    from mysqlproto.client import Client
+    from mysqlproto.errors import MySQLProtoError
+    from mysqlproto.schema import SchemaCatalog, query_tables
+
+    try:
+        with Client.from_dsn(args.dsn) as client:
+            tables = query_tables(client, schemas=args.database or None)
+    except (MySQLProtoError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    document = json.dumps(SchemaCatalog(tables).to_json(), ensure_ascii=False, indent=1)
+    if args.output in (None, "-"):
+        sys.stdout.write(document + "\n")
+    else:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(document + "\n")
+    print(f"tables={len(tables)} columns={sum(len(t.columns) for t in tables)}",
+          file=sys.stderr)
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mysqlproto", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def schema_options(p, *, streaming: bool = False):
+        group = p.add_argument_group(
+            "table definitions from information_schema (with --json)",
+            "what table maps may lack: names, signedness, charsets, ENUM/SET strings, "
+            "MariaDB's UUID/INET types and hires temporal precisions")
+        group.add_argument("--schema", metavar="FILE.json",
+                           help="a catalog saved by 'mysqlproto schema'")
+        group.add_argument("--schema-from", metavar="DSN",
+                           help="ask this server for each table met (mysql://USER:PASS@HOST:PORT)")
+        if streaming:
+            group.add_argument("--server-schema", action="store_true",
+                               help="ask the streaming server, over a second connection")
 
     def common(p):
         p.add_argument("paths", nargs="*", metavar="PATH",
@@ -173,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument("--assume-charset", metavar="CHARSET",
                       help="with --json: charset of text columns whose table map gives "
                            "none (binlogs before MySQL 8.0.1 / MariaDB 10.5), e.g. utf8mb4")
+    schema_options(dump)
     dump.set_defaults(func=cmd_dump)
 
     stream = sub.add_parser("stream", help="replicate from a live server; print events as dump")
@@ -201,13 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --json: leave row images undecoded (raw hex)")
     stream.add_argument("--assume-charset", metavar="CHARSET",
                         help="with --json: charset of text columns whose table map gives none")
+    schema_options(stream, streaming=True)
     stream.set_defaults(func=cmd_stream)
+
+    schema = sub.add_parser("schema", help="save a server's table definitions for --schema")
+    schema.add_argument("dsn", metavar="DSN", help="mysql://USER:PASS@HOST:PORT")
+    schema.add_argument("--database", action="append", metavar="D",
+                        help="only this database (repeatable; default: all but the system ones)")
+    schema.add_argument("-o", "--output", metavar="FILE.json", help="default: standard output")
+    schema.set_defaults(func=cmd_schema)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.flavour = _flavours()[args.flavour]
+    if hasattr(args, "flavour"):
+        args.flavour = _flavours()[args.flavour]
     try:
         return args.func(args)
     except BrokenPipeError:
