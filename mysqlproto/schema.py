@@ -441,6 +441,10 @@ class SchemaCatalog:
         # (schema, table, columns, primary key) of a table map -> the table to decode
         # with, or None for "as it is"
         self._enriched: OrderedDict[tuple, TableInfo | None] = OrderedDict()
+        # The same by the identity of the columns tuple: TableInfo.from_table_map
+        # shares one per table map content, and hashing ColumnDefs is most of the cost
+        # of a lookup. Entries hold the tuple, so its id stays theirs.
+        self._recent: dict[int, tuple] = {}
         self.fetches = 0
         for table in tables:
             self.add(table)
@@ -465,6 +469,7 @@ class SchemaCatalog:
         self._forget_enriched((schema, table))
 
     def _forget_enriched(self, name: QualifiedName) -> None:
+        self._recent.clear()
         for key in [key for key in self._enriched if key[:2] == name]:
             del self._enriched[key]
 
@@ -539,17 +544,28 @@ class SchemaCatalog:
     def enrich(self, info: TableInfo) -> TableInfo:
         """``info`` with what its table map lacks (:func:`enrich_table`), from the
         definition of its table: cached per (schema, table, columns)."""
-        key = (info.schema, info.table, info.columns, info.primary_key)
-        cache = self._enriched
-        try:
-            done = cache[key]
-        except KeyError:
-            done = self._enrich(info)
-            cache[key] = done
-            if len(cache) > self.max_layouts:
-                cache.popitem(last=False)
+        columns = info.columns
+        recent = self._recent.get(id(columns))
+        if (recent is not None and recent[0] is columns and recent[1] == info.schema
+                and recent[2] == info.table and recent[3] == info.primary_key):
+            done = recent[4]
         else:
-            cache.move_to_end(key)
+            key = (info.schema, info.table, columns, info.primary_key)
+            cache = self._enriched
+            try:
+                done = cache[key]
+            except KeyError:
+                done = self._enrich(info)
+                cache[key] = done
+                if len(cache) > self.max_layouts:
+                    cache.popitem(last=False)
+                    self._recent.clear()
+            else:
+                cache.move_to_end(key)
+            if len(self._recent) >= self.max_layouts:
+                self._recent.clear()
+            self._recent[id(columns)] = (columns, info.schema, info.table, info.primary_key,
+                                         done)
         if done is None:
             return info
         if done.table_id == info.table_id and done.flags == info.flags:

@@ -411,3 +411,16 @@ def test_a_file_that_is_not_a_catalog_is_refused(tmp_path: Path) -> None:
     path.write_text('{"tables": []}')
     with pytest.raises(SystemExit, match="not a mysqlproto-schema"):
         cli.main(["dump", "--json", "--schema", str(path)])
+
+
+def test_a_definition_added_again_replaces_what_was_cached() -> None:
+    found = catalog()
+    info = TableInfo.from_table_map(minimal_table_map().body)
+    assert found.enrich(info).keys[0] == "id"
+    renamed = [("shop", "items", "key" if row[2] == "id" else row[2], *row[3:])
+               for row in COLUMN_ROWS]
+    (table,) = SchemaCatalog.from_rows(renamed).tables
+    found.add(table)
+    assert found.enrich(info).keys[0] == "key"
+    found.forget("shop", "items")
+    assert found.enrich(info) is info
