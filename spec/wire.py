@@ -280,11 +280,14 @@ class LenencInt(Construct):
 _PARSE_LENENC = """
     def parse_lenenc(io):
         first = io.read(1)
+        if first and first[0] < 0xFB:
+            return first[0]
+        return parse_lenenc_long(io, first)
+
+    def parse_lenenc_long(io, first):
         if not first:
             raise StreamError("stream read less than specified amount, expected 1, found 0")
         first = first[0]
-        if first < 0xFB:
-            return first
         if first == 0xFB:
             return None
         if first == 0xFC:
@@ -325,11 +328,12 @@ class StrictLenencInt(Construct):
         emit_lenenc(code)
         emit_helper(code, """
             def parse_lenenc_strict(io):
-                start = io.tell()
-                value = parse_lenenc(io)
-                shortest = (1 if value is None or value < 0xFB else 3 if value < 1 << 16
-                            else 4 if value < 1 << 24 else 9)
-                if io.tell() - start != shortest:
+                first = io.read(1)
+                if first and first[0] < 0xFB:
+                    return first[0]
+                value = parse_lenenc_long(io, first)
+                if value is not None and value < (0xFB if first[0] == 0xFC else
+                                                  1 << 16 if first[0] == 0xFD else 1 << 24):
                     raise ConstructError(f"int<lenenc> {value} not in its shortest form")
                 return value
         """)

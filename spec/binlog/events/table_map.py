@@ -18,9 +18,11 @@ the body.
 
 The column metadata is decoded per column type into a list, and each optional
 metadata field into a list or record (column names, signedness bits...).  Every
-decoded value is checked to rebuild to the bytes it came from; a block whose layout
-this module does not know (an unknown column type, an unknown optional-metadata
-type, a malformed field) stays raw ``bytes`` instead, so every event round-trips.
+decoded value rebuilds to the bytes it came from: the layouts here parse only the
+encoding they build (fixed-size fields, lengths in their shortest form, see
+:class:`DecodedOrRaw`); a block whose layout this module does not know (an unknown
+column type, an unknown optional-metadata type, a malformed or non-shortest field)
+stays raw ``bytes`` instead, so every event round-trips.
 """
 
 from __future__ import annotations
@@ -28,21 +30,20 @@ from __future__ import annotations
 import io
 
 from construct import (
-    Adapter,
-    Array,
     Const,
     Construct,
-    ConstructError,
     Container,
     Default,
     Error,
+    ExplicitError,
     GreedyBytes,
+    ListContainer,
     Pass,
     PrefixedArray,
+    RangeError,
     SizeofError,
     Struct,
     Switch,
-    stream_tell,
     this,
 )
 
@@ -98,15 +99,16 @@ from spec.types import (
 )
 from spec.wire import (
     Bytes,
+    CompiledAdapter,
     FixedSized,
     GreedyRange,
     Int1,
     Int2,
     Int4,
     Int6,
-    LenencBytes,
     LenencInt,
-    lenenc_size,
+    StrictLenencBytes,
+    StrictLenencInt,
     remaining,
 )
 
@@ -124,47 +126,27 @@ def short_table_id(ctx) -> bool:
 
 def bytes_remain(ctx) -> bool:
     """While parsing: bytes are left in the body.  While building: always False."""
-    return bool(ctx._parsing and remaining(ctx._io))
+    return bool(ctx["_parsing"] and remaining(ctx["_io"]))
 
 
-class StrictLenencIntConstruct(Construct):
-    """``int<lenenc>`` that refuses a non-shortest encoding.
-
-    The servers write lengths in the shortest form (``net_store_length``).  Inside an
-    open-ended region, refusing the other forms makes a field that uses one fall back
-    to raw bytes, which rebuild exactly, instead of being re-encoded shorter.
-    """
-
-    def _parse(self, stream, context, path):
-        start = stream_tell(stream, path)
-        value = LenencInt._parsereport(stream, context, path)
-        if stream_tell(stream, path) - start != lenenc_size(value):
-            raise ConstructError(f"int<lenenc> {value} not in its shortest form", path=path)
-        return value
-
-    def _build(self, obj, stream, context, path):
-        return LenencInt._build(obj, stream, context, path)
-
-    def _sizeof(self, context, path):
-        raise SizeofError("int<lenenc> has a variable size", path=path)
-
-
-StrictLenencInt = StrictLenencIntConstruct()
-
-
-class DecodedOrRaw(Adapter):
+class DecodedOrRaw(CompiledAdapter):
     """A byte block shown decoded by ``decoder``, or kept raw when that is not exact.
 
-    Parsing decodes the block; if decoding fails, leaves bytes over, or the decoded
-    value does not rebuild to the very same bytes, the block is returned as ``bytes``
-    instead.  Building writes ``bytes`` as they are and encodes anything else.  Use
-    it inside a bound (``FixedSized``) for open-ended regions a newer server may fill
-    with layouts this module does not know.
+    Parsing decodes the block; if decoding fails or leaves bytes over, the block is
+    returned as ``bytes`` instead.  Building writes ``bytes`` as they are and encodes
+    anything else.  Use it inside a bound (``FixedSized``) for open-ended regions a
+    newer server may fill with layouts this module does not know.
+
+    ``canonical`` says that ``decoder`` parses only the encoding it builds (fixed-size
+    fields, ``StrictLenencInt`` lengths, UTF-8 text...), so whatever it decodes
+    rebuilds to the very same bytes.  Otherwise each decoded value is built again and
+    kept only if that gives the block back -- which costs a build per block.
     """
 
-    def __init__(self, decoder):
+    def __init__(self, decoder, *, canonical: bool = False):
         super().__init__(GreedyBytes)
         self.decoder = decoder
+        self.canonical = canonical
 
     def _decode(self, obj, context, path):
         try:
@@ -172,11 +154,31 @@ class DecodedOrRaw(Adapter):
             value = self.decoder._parsereport(stream, context, path)
             if stream.tell() != len(obj):
                 return obj
-            if self._encode(value, context, path) != obj:
+            if not self.canonical and self._encode(value, context, path) != obj:
                 return obj
         except Exception:  # noqa: BLE001 - any failure to decode means "keep it raw"
             return obj
         return value
+
+    def _emitparse(self, code):
+        fname = f"parse_decoded_or_raw_{code.allocateId()}"
+        code.linkedinstances[id(self)] = self
+        check = "" if self.canonical else f"""
+                    if linkedinstances[{id(self)}]._encode(value, this, '(compiled)') != data:
+                        return data"""
+        code.append(f"""
+            def {fname}(io, this):
+                data = io.read()
+                io = BytesIO(data)
+                try:
+                    value = {self.decoder._compileparse(code)}
+                    if io.tell() != len(data):
+                        return data{check}
+                except Exception:
+                    return data
+                return value
+        """)
+        return f"{fname}(io, this)"
 
     def _encode(self, obj, context, path):
         if isinstance(obj, (bytes, bytearray)):
@@ -186,7 +188,7 @@ class DecodedOrRaw(Adapter):
         return stream.getvalue()
 
 
-class BitList(Adapter):
+class BitList(CompiledAdapter):
     """Bytes as a list of bools, most significant bit of each byte first.
 
     This is the bit order of the SIGNEDNESS and COLUMN_VISIBILITY optional metadata
@@ -227,14 +229,15 @@ first eight; YEAR is there too because both MySQL 9.7 and MariaDB 11.8 write a
 (set, unsigned) bit for a YEAR column -- measured on a table of one YEAR column."""
 
 
-class StringMetadataAdapter(Adapter):
+class StringMetadataAdapter(CompiledAdapter):
     """The 2 metadata bytes of CHAR/ENUM/SET columns as ``real_type`` and ``length``.
 
     The server stores the real type in the first byte and the low 8 bits of the field
     length in the second; a length over 255 folds its bits 8-9, inverted, into bits
     4-5 of the first byte (``Field_string::do_save_field_metadata``, bug #37426).  The
     real types (STRING, VAR_STRING, ENUM, SET) all have those two bits set, which is
-    how a reader tells the cases apart.
+    how a reader tells the cases apart.  Every 2 bytes decode to a distinct value, and
+    build back to themselves.
     """
 
     def _decode(self, obj, context, path):
@@ -301,17 +304,63 @@ _METADATA_BY_TYPE = {
 }
 
 
-def _column_type_at(ctx) -> int:
-    return ctx.column_types[ctx._index]
+class PerColumn(Construct):
+    """One entry per column of the table map (``column_types``), each with the layout
+    ``layouts`` gives the column's type; a type without one fails to parse.
+
+    ``Array`` of a ``Switch`` on ``column_types[_index]`` says the same, but construct
+    compiles neither the index nor a lambda count.
+    """
+
+    def __init__(self, layouts: dict[int, Construct]):
+        super().__init__()
+        self.layouts = layouts
+
+    def _layout(self, column_type, path) -> Construct:
+        layout = self.layouts.get(column_type)
+        if layout is None:
+            raise ExplicitError(f"no metadata layout for column type {column_type}", path=path)
+        return layout
+
+    def _parse(self, stream, context, path):
+        return ListContainer(self._layout(t, path)._parsereport(stream, context, path)
+                             for t in context.column_types)
+
+    def _emitparse(self, code):
+        cases = f"per_column_{code.allocateId()}"
+        code.append(f"{cases} = {{}}")
+        for column_type, layout in self.layouts.items():
+            code.append(f"{cases}[{int(column_type)}] = lambda io, this: {layout._compileparse(code)}")
+        code.append(f"""
+            def parse_{cases}(io, this):
+                items = ListContainer()
+                for column_type in this['column_types']:
+                    layout = {cases}.get(column_type)
+                    if layout is None:
+                        raise ExplicitError(f"no metadata layout for column type {{column_type}}")
+                    items.append(layout(io, this))
+                return items
+        """)
+        return f"parse_{cases}(io, this)"
+
+    def _build(self, obj, stream, context, path):
+        types = context.column_types
+        if len(obj) != len(types):
+            raise RangeError(f"expected {len(types)} entries, found {len(obj)}", path=path)
+        for column_type, value in zip(types, obj, strict=True):
+            self._layout(column_type, path)._build(value, stream, context, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise SizeofError("depends on the column types", path=path)
 
 
-ColumnMetadataDecoder = Array(
-    lambda ctx: len(ctx.column_types),
-    Switch(_column_type_at, _METADATA_BY_TYPE, default=Error),
-)
+ColumnMetadataDecoder = PerColumn(_METADATA_BY_TYPE)
 """One entry per column: None (no metadata), an int, or a small record."""
 
-ColumnMetadata = DecodedOrRaw(ColumnMetadataDecoder)
+ColumnMetadata = DecodedOrRaw(ColumnMetadataDecoder, canonical=True)
+"""Canonical: each layout is a fixed number of bytes, every value of which decodes to
+a distinct value (:class:`StringMetadataAdapter` included)."""
 
 
 # -- optional metadata (Table_map_event::Optional_metadata_field_type) ------------
@@ -350,7 +399,7 @@ OPTIONAL_METADATA_NAMES = {
 def _table(ctx):
     """The TABLE_MAP body context, seen from any level below it."""
     while "column_types" not in ctx:
-        ctx = ctx._
+        ctx = ctx["_"]
     return ctx
 
 
@@ -362,37 +411,43 @@ def _all_columns(ctx) -> int:
     return len(_table(ctx).column_types)
 
 
-_Collations = GreedyRange(LenencInt)
+# Lengths and numbers are StrictLenencInt: a field that writes one in a longer form
+# than the shortest stays raw (DecodedOrRaw), so every decoded field rebuilds exactly.
+_Collations = GreedyRange(StrictLenencInt)
 
 _DefaultCharset = Struct(
     # the collation of the columns not listed below
-    "default_charset" / LenencInt,
+    "default_charset" / StrictLenencInt,
     # (index among the counted columns, collation) for the exceptions
-    "charset_pairs" / GreedyRange(Struct("column_index" / LenencInt, "charset" / LenencInt)),
+    "charset_pairs" / GreedyRange(Struct("column_index" / StrictLenencInt,
+                                         "charset" / StrictLenencInt)),
 )
 
-_StrValues = GreedyRange(PrefixedArray(LenencInt, Text(LenencBytes)))
+_StrValues = GreedyRange(PrefixedArray(StrictLenencInt, Text(StrictLenencBytes)))
 """SET_STR_VALUE/ENUM_STR_VALUE: per column, a count then (length, string) pairs."""
 
 _OPTIONAL_METADATA_VALUES = {
     SIGNEDNESS: BitList(_numeric_columns),
     DEFAULT_CHARSET: _DefaultCharset,
     COLUMN_CHARSET: _Collations,
-    COLUMN_NAME: GreedyRange(Text(LenencBytes)),
+    COLUMN_NAME: GreedyRange(Text(StrictLenencBytes)),
     SET_STR_VALUE: _StrValues,
     ENUM_STR_VALUE: _StrValues,
-    GEOMETRY_TYPE: GreedyRange(LenencInt),
-    SIMPLE_PRIMARY_KEY: GreedyRange(LenencInt),
+    GEOMETRY_TYPE: GreedyRange(StrictLenencInt),
+    SIMPLE_PRIMARY_KEY: GreedyRange(StrictLenencInt),
     PRIMARY_KEY_WITH_PREFIX: GreedyRange(
-        Struct("column_index" / LenencInt, "prefix_length" / LenencInt)),
+        Struct("column_index" / StrictLenencInt, "prefix_length" / StrictLenencInt)),
     ENUM_AND_SET_DEFAULT_CHARSET: _DefaultCharset,
     ENUM_AND_SET_COLUMN_CHARSET: _Collations,
     COLUMN_VISIBILITY: BitList(_all_columns),
-    VECTOR_DIMENSIONALITY: GreedyRange(LenencInt),
+    VECTOR_DIMENSIONALITY: GreedyRange(StrictLenencInt),
 }
 
-OptionalMetadataValue = DecodedOrRaw(Switch(this.type, _OPTIONAL_METADATA_VALUES, default=Error))
-"""A field's value decoded by its type; an unknown type or bad layout stays bytes."""
+OptionalMetadataValue = DecodedOrRaw(
+    Switch(this.type, _OPTIONAL_METADATA_VALUES, default=Error), canonical=True)
+"""A field's value decoded by its type; an unknown type or bad layout stays bytes.
+Canonical: BitList keeps every bit it does not show, text is UTF-8 that decoded
+strictly, and every length and number is a StrictLenencInt."""
 
 OptionalMetadataField = Struct(
     "type" / Int1,
@@ -420,9 +475,9 @@ def _has_metadata(ctx) -> bool:
     # MySQL reads the metadata block and null bits only if bytes follow the column
     # types ("if (READER_CALL(available_to_read) > 0)" in Table_map_event); the
     # 5.1 development trees (post-header length 6) wrote neither.
-    if ctx._parsing:
+    if ctx["_parsing"]:
         if "metadata_length" in ctx:  # decided at the length field
-            return ctx.metadata_length is not None
+            return ctx["metadata_length"] is not None
         return bytes_remain(ctx)
     return ctx.get("metadata") is not None or ctx.get("null_bits") is not None
 
