@@ -15,6 +15,7 @@ from construct import (
     stream_tell,
     stream_write,
 )
+from construct.expr import ExprMixin
 
 from spec.wire import CompiledAdapter, emit_read
 
@@ -30,6 +31,18 @@ def _link(code, obj) -> str:
     """The generated code's name for ``obj``."""
     code.linkedinstances[id(obj)] = obj
     return f"linkedinstances[{id(obj)}]"
+
+
+def _emit_condition(code, predicate) -> str:
+    """Generated code for a predicate: a ``this`` expression inline, a function called.
+
+    Functions are called with the context, a ``Container``: they should read it by
+    subscript (``ctx["field"]``), as attribute access on a ``Container`` costs a
+    failed lookup and a Python call each time.
+    """
+    if isinstance(predicate, ExprMixin):
+        return f"({predicate!r})"
+    return f"{_link(code, predicate)}(this)"
 
 
 class PostHeaderExtra(Construct):
@@ -53,7 +66,7 @@ class PostHeaderExtra(Construct):
         self.flagbuildnone = True  # may be left out when building
 
     def _needed(self, stream, context, path) -> int:
-        declared = context._params.get("post_header_len")
+        declared = context["_params"].get("post_header_len")
         if declared is None:
             return 0
         here = stream_tell(stream, path)
@@ -87,7 +100,7 @@ def known_post_header(context, known: int) -> bool:
     Used where a field exists only in newer post-header layouts (e.g. the logical
     clock of MySQL 5.7 GTID events, absent from 5.6's 25-byte post-header).
     """
-    declared = context._params.get("post_header_len")
+    declared = context["_params"].get("post_header_len")
     return declared is None or declared >= known
 
 
@@ -126,7 +139,8 @@ class When(Subconstruct):
 
     construct's ``If`` compiles only with ``this`` expressions; conditions that need
     the format description (``this._params``) or a helper are plain functions, and
-    this construct keeps the enclosing schema compilable (construct links it in).
+    this construct keeps the enclosing schema compilable.  ``predicate`` may be a
+    ``this`` expression too.
     """
 
     def __init__(self, predicate, subcon: Construct):
@@ -140,7 +154,7 @@ class When(Subconstruct):
         return self.subcon._parsereport(stream, context, path)
 
     def _emitparse(self, code):
-        return (f"(({self.subcon._compileparse(code)}) if {_link(code, self.predicate)}(this) "
+        return (f"(({self.subcon._compileparse(code)}) if {_emit_condition(code, self.predicate)} "
                 f"else None)")
 
     def _build(self, obj, stream, context, path):
@@ -150,6 +164,15 @@ class When(Subconstruct):
 
     def _sizeof(self, context, path):
         raise SizeofError("conditional field", path=path)
+
+
+def present(field: str):
+    """A :class:`When` predicate: field ``field`` (parsed before) is not None."""
+
+    def condition(ctx) -> bool:
+        return ctx[field] is not None
+
+    return condition
 
 
 class Choose(Construct):
@@ -169,7 +192,7 @@ class Choose(Construct):
         return self._pick(context)._parsereport(stream, context, path)
 
     def _emitparse(self, code):
-        return (f"(({self.then._compileparse(code)}) if {_link(code, self.predicate)}(this) "
+        return (f"(({self.then._compileparse(code)}) if {_emit_condition(code, self.predicate)} "
                 f"else ({self.otherwise._compileparse(code)}))")
 
     def _build(self, obj, stream, context, path):
@@ -320,7 +343,7 @@ def encoded_len(value) -> int:
 
 def post_header_len(ctx) -> int | None:
     """The FDE's post-header length for the event being parsed or built."""
-    return ctx._params.get("post_header_len")
+    return ctx["_params"].get("post_header_len")
 
 
 def PostHeaderSurplus(known: int):

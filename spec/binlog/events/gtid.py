@@ -39,9 +39,19 @@ from construct import (
     Struct,
     stream_read,
     stream_write,
+    this,
 )
 
-from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, When, known_post_header
+from spec.binlog.common import (
+    Auto,
+    Extra,
+    KnownPostHeader,
+    PostHeaderExtra,
+    Text,
+    When,
+    known_post_header,
+    present,
+)
 from spec.binlog.eventspec import EventSpec
 from spec.gtid_set import GtidSetEncoding
 from spec.serialization import (
@@ -52,7 +62,17 @@ from spec.serialization import (
     VarlenUuid,
     varlen_size,
 )
-from spec.wire import BytesInteger, FixedSized, Int1, Int4, Int8, LenencInt, Tail, Uuid
+from spec.wire import (
+    BytesInteger,
+    FixedSized,
+    Int1,
+    Int4,
+    Int8,
+    LenencInt,
+    Tail,
+    Uuid,
+    emit_read,
+)
 
 # Gtid_event constants (control_events.h)
 FLAG_MAY_HAVE_SBR = 1
@@ -86,9 +106,16 @@ class HighBitFlagged(Construct):
         self.flag = 1 << (8 * length - 1)
 
     def _parse(self, stream, context, path):
-        value = int.from_bytes(stream_read(stream, self.length, path), "little")
+        return self.split(stream_read(stream, self.length, path), context)
+
+    def split(self, data: bytes, context) -> int:
+        value = int.from_bytes(data, "little")
         context[f"_{self.companion}_follows"] = bool(value & self.flag)
         return value & ~self.flag
+
+    def _emitparse(self, code):
+        code.linkedinstances[id(self)] = self
+        return f"linkedinstances[{id(self)}].split({emit_read(code, self.length)}, this)"
 
     def _build(self, obj, stream, context, path):
         if not isinstance(obj, int) or not 0 <= obj < self.flag:
@@ -105,9 +132,11 @@ class HighBitFlagged(Construct):
 def follows(companion: str):
     """Condition for the field a :class:`HighBitFlagged` announces."""
 
+    flag = f"_{companion}_follows"
+
     def condition(ctx) -> bool:
-        if ctx._parsing:
-            return bool(ctx.get(f"_{companion}_follows"))
+        if ctx["_parsing"]:
+            return bool(ctx.get(flag))
         return ctx.get(companion) is not None
 
     return condition
@@ -118,11 +147,11 @@ Int7 = BytesInteger(7, swapped=True)
 
 
 def _has_logical_clock(ctx) -> bool:
-    return ctx.lt_type == LOGICAL_TIMESTAMP_TYPECODE and known_post_header(ctx, GTID_POST_HEADER_LEN)
+    return (ctx["lt_type"] == LOGICAL_TIMESTAMP_TYPECODE
+            and known_post_header(ctx, GTID_POST_HEADER_LEN))
 
 
-def _has_trailers(ctx) -> bool:
-    return ctx.lt_type == LOGICAL_TIMESTAMP_TYPECODE
+_has_trailers = this.lt_type == LOGICAL_TIMESTAMP_TYPECODE
 
 
 GtidEvent = Struct(
@@ -132,7 +161,7 @@ GtidEvent = Struct(
     "gno" / Int8,
     # 5.7+: absent from 5.6's 25-byte post-header.  5.7.4 and earlier used another
     # typecode and shorter clocks; those bytes are then kept in post_header_extra.
-    "lt_type" / When(lambda ctx: known_post_header(ctx, GTID_POST_HEADER_LEN_56 + 1), Int1),
+    "lt_type" / KnownPostHeader(GTID_POST_HEADER_LEN_56 + 1, Int1),
     "last_committed" / When(_has_logical_clock, Int8),
     "sequence_number" / When(_has_logical_clock, Int8),
     "post_header_extra" / PostHeaderExtra(),
@@ -140,13 +169,11 @@ GtidEvent = Struct(
     "immediate_commit_timestamp" / When(_has_trailers,
                                       Tail(HighBitFlagged(7, "original_commit_timestamp"))),
     "original_commit_timestamp" / When(follows("original_commit_timestamp"), Int7),
-    "transaction_length" / When(lambda ctx: ctx.immediate_commit_timestamp is not None,
-                              Tail(LenencInt)),
-    "immediate_server_version" / When(lambda ctx: ctx.transaction_length is not None,
+    "transaction_length" / When(present("immediate_commit_timestamp"), Tail(LenencInt)),
+    "immediate_server_version" / When(present("transaction_length"),
                                     Tail(need=4, subcon=HighBitFlagged(4, "original_server_version"))),
     "original_server_version" / When(follows("original_server_version"), Int4),
-    "commit_group_ticket" / When(lambda ctx: ctx.immediate_server_version is not None,
-                               Tail(need=8, subcon=Int8)),
+    "commit_group_ticket" / When(present("immediate_server_version"), Tail(need=8, subcon=Int8)),
     "extra" / Extra,
 )
 """GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT body (``Gtid_event``)."""

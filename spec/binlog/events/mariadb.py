@@ -236,7 +236,7 @@ class PadTo(Construct):
 
 
 def _flags_extra(ctx) -> int:
-    return ctx.flags_extra or 0
+    return ctx["flags_extra"] or 0
 
 
 Xid = Struct(
