@@ -47,6 +47,15 @@ enum {
     OP_DATETIME2,      /* (code, key, size, decode, fsp, MySQLDateTime) */
     OP_DECIMAL,        /* (code, key, size, decode, ((nbytes, digits), ...), Decimal,
                           multiply or None, quantum or None, negative zero) */
+    /* the codecs of spec/binlog/values.py, natively (_crows checks each against its
+       codec before using it) */
+    OP_YEAR,           /* (code, key, 1) */
+    OP_DATE,           /* (code, key, 3, MySQLDate) */
+    OP_TIME2,          /* (code, key, size, fsp) */
+    OP_TIMESTAMP2,     /* (code, key, size, fsp, MySQLDateTime, tzinfo) */
+    OP_ENUM,           /* (code, key, size, member strings or None) */
+    OP_SET,            /* (code, key, size, member strings or None) */
+    OP_BIT,            /* (code, key, size): big-endian unsigned */
     OP_COUNT
 };
 
@@ -71,7 +80,10 @@ typedef struct {
     PyObject *decode;      /* codec.decode */
     PyObject *encoding;    /* OP_TEXT with ENC_OTHER: the codec name (str) */
     const char *encoding_name;  /* its UTF-8, owned by encoding */
-    PyObject *fallback;    /* DATETIME2: MySQLDateTime; DECIMAL: Decimal */
+    PyObject *fallback;    /* DATETIME2, TIMESTAMP2: MySQLDateTime; DATE: MySQLDate;
+                              DECIMAL: Decimal */
+    PyObject *members;     /* ENUM, SET: the member strings (a tuple), or NULL */
+    PyObject *tzinfo;      /* TIMESTAMP2: datetime.UTC */
     PyObject *multiply;    /* DECIMAL: the exact context's multiply, or NULL (scale 0) */
     PyObject *quantum;     /* DECIMAL: Decimal('1E-scale'), or NULL */
     PyObject *neg_zero;    /* DECIMAL: Decimal('-0E-scale') */
@@ -175,6 +187,23 @@ call_decode(const Column *c, const unsigned char *p, Py_ssize_t n)
     return v;
 }
 
+/* callable(*fields): MySQLDate / MySQLDateTime for the values datetime cannot hold */
+static PyObject *
+call_with_longs(PyObject *callable, const long *fields, int n)
+{
+    PyObject *args[7] = {NULL};
+    PyObject *v = NULL;
+    for (int i = 0; i < n; i++) {
+        if ((args[i] = PyLong_FromLong(fields[i])) == NULL)
+            goto done;
+    }
+    v = PyObject_Vectorcall(callable, args, (size_t)n, NULL);
+done:
+    for (int i = 0; i < n; i++)
+        Py_XDECREF(args[i]);
+    return v;
+}
+
 static int
 days_in_month(long year, long month)
 {
@@ -214,19 +243,149 @@ decode_datetime2(const Column *c, const unsigned char *p)
             return v;
         PyErr_Clear();
     }
-    PyObject *args[7] = {NULL};
     long fields[7] = {year, month, day, hour, minute, second, usec};
-    PyObject *v = NULL;
-    for (int i = 0; i < 7; i++) {
-        args[i] = PyLong_FromLong(fields[i]);
-        if (args[i] == NULL)
-            goto done;
+    return call_with_longs(c->fallback, fields, 7);
+}
+
+/* values.py _date_codec: day | month << 5 | year << 9, little-endian; a date
+ * datetime.date cannot hold as MySQLDate */
+static PyObject *
+decode_date(const Column *c, const unsigned char *p)
+{
+    uint64_t v = le_uint(p, 3);
+    long year = (long)(v >> 9), month = (long)(v >> 5 & 15), day = (long)(v & 31);
+    if (year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1
+            && day <= days_in_month(year, month)) {
+        PyObject *d = PyDateTimeAPI->Date_FromDate((int)year, (int)month, (int)day,
+                                                   PyDateTimeAPI->DateType);
+        if (d != NULL || !PyErr_ExceptionMatches(PyExc_ValueError))
+            return d;
+        PyErr_Clear();
     }
-    v = PyObject_Vectorcall(c->fallback, args, 7, NULL);
-done:
-    for (int i = 0; i < 7; i++)
-        Py_XDECREF(args[i]);
-    return v;
+    long fields[3] = {year, month, day};
+    return call_with_longs(c->fallback, fields, 3);
+}
+
+static inline int64_t
+floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* values.py _time2: my_time_packed_from_binary; the timedelta of the packed value */
+static PyObject *
+decode_time2(const Column *c, const unsigned char *p)
+{
+    int64_t packed;
+    if (c->nfrac == 3)
+        packed = (int64_t)be_uint(p, 6) - INT64_C(0x800000000000);
+    else {
+        int64_t intpart = (int64_t)be_uint(p, 3) - 0x800000;
+        if (c->nfrac == 0)
+            packed = intpart * (INT64_C(1) << 24);
+        else {
+            int64_t frac = (int64_t)be_uint(p + 3, c->nfrac);
+            if (intpart < 0 && frac) {
+                intpart += 1;
+                frac -= c->nfrac == 1 ? 0x100 : 0x10000;
+            }
+            packed = intpart * (INT64_C(1) << 24) + frac * (c->nfrac == 1 ? 10000 : 100);
+        }
+    }
+    int negative = packed < 0;
+    if (negative)
+        packed = -packed;
+    int64_t hms = packed >> 24, usec = packed & 0xFFFFFF;
+    int64_t total = ((((hms >> 12) & 0x3FF) * 60 + (hms >> 6 & 63)) * 60 + (hms & 63))
+                    * 1000000 + usec;
+    if (negative)
+        total = -total;
+    int64_t days = floor_div(total, INT64_C(86400000000));
+    int64_t rest = total - days * INT64_C(86400000000);
+    return PyDateTimeAPI->Delta_FromDelta((int)days, (int)(rest / 1000000),
+                                          (int)(rest % 1000000), 1, PyDateTimeAPI->DeltaType);
+}
+
+/* days since 1970-01-01 -> proleptic Gregorian date (H. Hinnant, civil_from_days) */
+static void
+civil_from_days(int64_t z, long *year, long *month, long *day)
+{
+    z += 719468;
+    int64_t era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *day = (long)(doy - (153 * mp + 2) / 5 + 1);
+    *month = (long)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (long)(yoe + era * 400 + (*month <= 2));
+}
+
+/* values.py _timestamp2: seconds since the epoch, big-endian, then the fraction;
+ * _EPOCH + timedelta(seconds, microseconds), or MySQLDateTime for second 0 */
+static PyObject *
+decode_timestamp2(const Column *c, const unsigned char *p)
+{
+    int64_t sec = (int64_t)be_uint(p, 4);
+    int64_t usec = 0;
+    if (c->nfrac) {
+        int64_t frac = (int64_t)be_uint(p + 4, c->nfrac);
+        int bits = 8 * c->nfrac;
+        if (c->nfrac > 1 && frac >> (bits - 1))  /* fsp 3-6: signed */
+            frac -= INT64_C(1) << bits;
+        usec = frac * c->mult;
+    }
+    if (sec == 0) {
+        long fields[7] = {0, 0, 0, 0, 0, 0, (long)usec};
+        return call_with_longs(c->fallback, fields, 7);
+    }
+    int64_t total = sec * 1000000 + usec;
+    int64_t days = floor_div(total, INT64_C(86400000000));
+    int64_t rest = total - days * INT64_C(86400000000);
+    long year, month, day;
+    civil_from_days(days, &year, &month, &day);
+    int64_t secs = rest / 1000000;
+    return PyDateTimeAPI->DateTime_FromDateAndTime(
+        (int)year, (int)month, (int)day, (int)(secs / 3600), (int)(secs / 60 % 60),
+        (int)(secs % 60), (int)(rest % 1000000), c->tzinfo, PyDateTimeAPI->DateTimeType);
+}
+
+/* values.py _enum: the 1-based member index; 0 is '', past the members the index */
+static PyObject *
+decode_enum(const Column *c, const unsigned char *p)
+{
+    uint64_t index = le_uint(p, (int)c->size);
+    if (c->members == NULL)
+        return PyLong_FromUnsignedLongLong(index);
+    if (index == 0)
+        return PyUnicode_New(0, 0);
+    if (index <= (uint64_t)PyTuple_GET_SIZE(c->members))
+        return Py_NewRef(PyTuple_GET_ITEM(c->members, (Py_ssize_t)index - 1));
+    return PyLong_FromUnsignedLongLong(index);
+}
+
+/* values.py _set: the frozenset of the members whose bits are set; a bit past the
+ * members gives the mask */
+static PyObject *
+decode_set(const Column *c, const unsigned char *p)
+{
+    uint64_t mask = le_uint(p, (int)c->size);
+    if (c->members == NULL)
+        return PyLong_FromUnsignedLongLong(mask);
+    Py_ssize_t count = PyTuple_GET_SIZE(c->members);
+    if (count < 64 && mask >> count)
+        return PyLong_FromUnsignedLongLong(mask);
+    PyObject *members = PyFrozenSet_New(NULL);
+    if (members == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < count && i < 64; i++) {
+        if (mask >> i & 1 && PySet_Add(members, PyTuple_GET_ITEM(c->members, i)) < 0) {
+            Py_DECREF(members);
+            return NULL;
+        }
+    }
+    return members;
 }
 
 /* rows.py _inline_decimal: bin2decimal for one (precision, scale).  The groups are
@@ -378,6 +537,20 @@ read_value(const Column *c, const unsigned char *buf, Py_ssize_t end, Py_ssize_t
         return decode_datetime2(c, p);
     case OP_DECIMAL:
         return decode_decimal(c, p);
+    case OP_YEAR:
+        return PyLong_FromLong(p[0] ? p[0] + 1900 : 0);
+    case OP_DATE:
+        return decode_date(c, p);
+    case OP_TIME2:
+        return decode_time2(c, p);
+    case OP_TIMESTAMP2:
+        return decode_timestamp2(c, p);
+    case OP_ENUM:
+        return decode_enum(c, p);
+    case OP_SET:
+        return decode_set(c, p);
+    case OP_BIT:
+        return PyLong_FromUnsignedLongLong(be_uint(p, (int)c->size));
     default:  /* OP_CALL_FIXED */
         return call_decode(c, p, c->size);
     }
@@ -529,6 +702,8 @@ clear_images(Decoder *self)
             Py_CLEAR(c->multiply);
             Py_CLEAR(c->quantum);
             Py_CLEAR(c->neg_zero);
+            Py_CLEAR(c->members);
+            Py_CLEAR(c->tzinfo);
         }
         PyMem_Free(image->columns);
         image->columns = NULL;
@@ -611,6 +786,29 @@ parse_decimal(Column *c, PyObject *op, Py_ssize_t index)
 }
 
 static int
+parse_temporal(Column *c, PyObject *op, Py_ssize_t index)
+{
+    int fsp;
+    if (as_int(item(op, 3), &fsp) < 0)
+        return -1;
+    if (fsp < 0 || fsp > 6)
+        return bad_op(index, "fractional-second precision out of range");
+    c->nfrac = (fsp + 1) / 2;
+    c->mult = (int[]){0, 10000, 100, 1}[c->nfrac];
+    if (c->size != (c->op == OP_TIME2 ? 3 : 4) + c->nfrac)
+        return bad_op(index, "size does not match the precision");
+    if (c->op == OP_TIMESTAMP2) {
+        if (need_callable(item(op, 4), index, "MySQLDateTime") < 0)
+            return -1;
+        if (!PyTZInfo_Check(item(op, 5)))
+            return bad_op(index, "TIMESTAMP2 needs a tzinfo");
+        c->fallback = Py_NewRef(item(op, 4));
+        c->tzinfo = Py_NewRef(item(op, 5));
+    }
+    return 0;
+}
+
+static int
 parse_op(Column *c, PyObject *op, Py_ssize_t index)
 {
     static const int int_sizes[] = {1, 1, 2, 2, 3, 3, 4, 4, 8, 8, 4, 8};
@@ -657,6 +855,30 @@ parse_op(Column *c, PyObject *op, Py_ssize_t index)
         return 0;
     case OP_BYTES:
     case OP_FIXED_BYTES:
+        return 0;
+    case OP_YEAR:
+        return c->size == 1 ? 0 : bad_op(index, "YEAR takes 1 byte");
+    case OP_DATE:
+        if (c->size != 3)
+            return bad_op(index, "DATE takes 3 bytes");
+        if (need_callable(item(op, 3), index, "MySQLDate") < 0)
+            return -1;
+        c->fallback = Py_NewRef(item(op, 3));
+        return 0;
+    case OP_TIME2:
+    case OP_TIMESTAMP2:
+        return parse_temporal(c, op, index);
+    case OP_BIT:
+        return c->size >= 1 && c->size <= 8 ? 0 : bad_op(index, "BIT takes 1-8 bytes");
+    case OP_ENUM:
+    case OP_SET:
+        if (c->size < 1 || c->size > 8)
+            return bad_op(index, "ENUM and SET take 1-8 bytes");
+        if (item(op, 3) != Py_None) {
+            if (!PyTuple_Check(item(op, 3)))
+                return bad_op(index, "ENUM and SET members must be a tuple or None");
+            c->members = Py_NewRef(item(op, 3));
+        }
         return 0;
     default:
         break;
@@ -768,6 +990,8 @@ Decoder_traverse(Decoder *self, visitproc visit, void *arg)
             Py_VISIT(c->multiply);
             Py_VISIT(c->quantum);
             Py_VISIT(c->neg_zero);
+            Py_VISIT(c->members);
+            Py_VISIT(c->tzinfo);
         }
     }
     return 0;
@@ -844,6 +1068,9 @@ PyInit__rowsc(void)
         {"OP_TEXT", OP_TEXT}, {"OP_BYTES", OP_BYTES}, {"OP_FIXED_BYTES", OP_FIXED_BYTES},
         {"OP_CALL_FIXED", OP_CALL_FIXED}, {"OP_CALL_PREFIXED", OP_CALL_PREFIXED},
         {"OP_DATETIME2", OP_DATETIME2}, {"OP_DECIMAL", OP_DECIMAL},
+        {"OP_YEAR", OP_YEAR}, {"OP_DATE", OP_DATE}, {"OP_TIME2", OP_TIME2},
+        {"OP_TIMESTAMP2", OP_TIMESTAMP2}, {"OP_ENUM", OP_ENUM}, {"OP_SET", OP_SET},
+        {"OP_BIT", OP_BIT},
         {"KIND_WRITE", KIND_WRITE}, {"KIND_DELETE", KIND_DELETE}, {"KIND_UPDATE", KIND_UPDATE},
         {"ENC_OTHER", ENC_OTHER}, {"ENC_UTF8", ENC_UTF8}, {"ENC_ASCII", ENC_ASCII},
         {"ENC_LATIN1", ENC_LATIN1}, {"ENC_UTF16BE", ENC_UTF16BE}, {"ENC_UTF16LE", ENC_UTF16LE},
