@@ -29,7 +29,11 @@ the binlogs are reset, the rows written, the binlog flushed, and then, best of
   with ``TableMapTracker`` decoding every rows event -- the like-for-like counterpart
   of (a);
 - (d) ``struct``: for ``small``, the hand-written ``struct.unpack`` decoder of
-  ``benchmarks/rows.py`` producing the same values, over the same row images.
+  ``benchmarks/rows.py`` producing the same values, over the same row images;
+- (e) when the default row decoder is the C one (``mysqlproto._rowsc``): (b) again
+  with the generated Python decoders.
+
+The report's header names the default row decoder.
 
 Every variant counts the rows it decoded; a count that differs from the rows inserted
 is an error.  MB/s is over the binlog's bytes for the variants that read the binlog
@@ -50,8 +54,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rows import _hand_small, mixed_rows, small_rows  # noqa: E402
+from rows import _hand_small, decoder_name, mixed_rows, pure_python, small_rows  # noqa: E402
 
+from mysqlproto import rows as rows_module  # noqa: E402
 from mysqlproto.binlog import read_binlog  # noqa: E402
 from mysqlproto.rows import TableMapTracker, decode_rows, is_rows_event  # noqa: E402
 
@@ -280,6 +285,19 @@ def measure(server, work: Workload, repeat: int) -> list[Measure | tuple[str, st
 
         variants.append(("(d) struct.unpack loop, same values", image_bytes, "row images",
                          hand))
+    if rows_module._native_decoders() is not None:
+        def files_python():
+            with pure_python(*{t for _, t in events}):
+                return run_ours_files(work)
+
+        def decode_python():
+            with pure_python(*{t for _, t in events}):
+                return sum(len(decode_rows(e, t)) for e, t in events)
+
+        variants.append(("(e) ours, files, pure-Python decoder", binlog, "binlog",
+                         files_python))
+        variants.append(("(e) ours, decode_rows, pure-Python decoder", image_bytes,
+                         "row images", decode_python))
     for name, nbytes, basis, fn in variants:
         try:
             rows, seconds = _best(repeat, fn)
@@ -296,7 +314,8 @@ def measure(server, work: Workload, repeat: int) -> list[Measure | tuple[str, st
 
 def report(server_label: str, work: Workload, results) -> list[str]:
     lines = [f"== {server_label}: {work.table}, {work.rows:,} rows, binlog "
-             f"{work.binlog_bytes / 1e6:.1f} MB in {len(work.blobs)} file(s)",
+             f"{work.binlog_bytes / 1e6:.1f} MB in {len(work.blobs)} file(s); "
+             f"row decoder: {decoder_name()}",
              f"{'variant':<40} {'rows/s':>12} {'MB/s':>8}  MB of   {'s':>7}"]
     measured = [r for r in results if isinstance(r, Measure)]
 
@@ -311,8 +330,10 @@ def report(server_label: str, work: Workload, results) -> list[str]:
                      f"  {r.basis:<7} {r.seconds:>7.3f}")
     theirs, files, only = pick("(a)"), pick("(b) ours, files"), pick("(b) ours, decode_rows")
     stream, hand = pick("(c)"), pick("(d)")
+    files_python, only_python = pick("(e) ours, files"), pick("(e) ours, decode_rows")
     if theirs:
-        for label, ours in (("files", files), ("stream", stream)):
+        for label, ours in (("files", files), ("stream", stream),
+                            ("files, pure Python", files_python)):
             if ours:
                 ratio = ours.rows_per_s / theirs.rows_per_s
                 lines.append(f"ratio ours ({label}) / python-mysql-replication: {ratio:6.1f}x"
@@ -321,6 +342,9 @@ def report(server_label: str, work: Workload, results) -> list[str]:
         ratio = only.rows_per_s / hand.rows_per_s
         lines.append(f"ratio ours (decode_rows) / struct loop:        {ratio:6.2f}"
                      f"   (target >= 0.5: {'met' if ratio >= 0.5 else 'NOT met'})")
+    if only and only_python:
+        lines.append(f"ratio decode_rows default / pure Python:       "
+                     f"{only.rows_per_s / only_python.rows_per_s:6.2f}")
     return lines
 
 

@@ -13,7 +13,9 @@ Crafts two binlogs with the package's own encoders (no server needed):
 Sections (each prints rows/s and MB/s of row-image bytes, best of ``--repeat``):
 
 - ``ours``: ``mysqlproto.rows.decode_rows`` over every rows event (events already
-  read), and the whole pipeline (``read_binlog`` + ``TableMapTracker``);
+  read), and the whole pipeline (``read_binlog`` + ``TableMapTracker``), with the
+  default row decoder (the C one of ``mysqlproto._rowsc`` when it is built and
+  ``MYSQLPROTO_PURE_PYTHON`` is not set) and again with the generated Python decoders;
 - ``struct``: a hand-written decoder for the small table -- ``struct.unpack_from`` and
   the same value conversions (str, datetime, Decimal) -- the practical ceiling for
   producing the same values in Python; and the same loop without conversions;
@@ -35,6 +37,7 @@ import random
 import struct
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from construct import Container  # noqa: E402
 
+from mysqlproto import rows as rows_module  # noqa: E402
 from mysqlproto.binlog import BinlogWriter, read_binlog  # noqa: E402
 from mysqlproto.events import Event  # noqa: E402
 from mysqlproto.rows import (  # noqa: E402
@@ -168,6 +172,32 @@ def best_of(repeat: int, fn) -> float:
     return best
 
 
+def decoder_name() -> str:
+    """Which row decoder decode_rows uses by default here."""
+    if rows_module._native_decoders() is not None:
+        return "native C (mysqlproto._rowsc)"
+    return "generated Python (mysqlproto._rowsc not built, or MYSQLPROTO_PURE_PYTHON set)"
+
+
+def _forget_decoders(*tables: TableInfo) -> None:
+    for layout in [*rows_module._LAYOUTS.values(), *(t._layout for t in tables)]:
+        layout.compiled.clear()
+
+
+@contextmanager
+def pure_python(*tables: TableInfo):
+    """decode_rows with the generated Python decoders (the default restored after);
+    the decoders cached with ``tables`` and the table maps seen are dropped."""
+    native = rows_module._native_decoders()
+    rows_module._NATIVE = None
+    _forget_decoders(*tables)
+    try:
+        yield
+    finally:
+        rows_module._NATIVE = native
+        _forget_decoders(*tables)
+
+
 def rows_events(data: bytes) -> list[Event]:
     return [e for e in read_binlog(data) if e.name == "WRITE_ROWS_EVENT"]
 
@@ -177,6 +207,7 @@ def rows_events(data: bytes) -> list[Event]:
 
 def section_ours(data: dict, repeat: int) -> list[Result]:
     results = []
+    native = rows_module._native_decoders() is not None
     for label, (blob, table, count) in data.items():
         events = rows_events(blob)
         nbytes = sum(len(e.body.rows) for e in events)
@@ -185,9 +216,6 @@ def section_ours(data: dict, repeat: int) -> list[Result]:
             for event in events:
                 decode_rows(event, table)
 
-        results.append(Result(f"ours {label}: decode_rows", count, nbytes,
-                              best_of(repeat, decode_all)))
-
         def pipeline(blob=blob):
             tracker = TableMapTracker()
             for event in read_binlog(blob):
@@ -195,8 +223,16 @@ def section_ours(data: dict, repeat: int) -> list[Result]:
                 if event.name == "WRITE_ROWS_EVENT":
                     tracker.decode(event)
 
+        results.append(Result(f"ours {label}: decode_rows", count, nbytes,
+                              best_of(repeat, decode_all)))
         results.append(Result(f"ours {label}: read_binlog + decode", count, len(blob),
                               best_of(repeat, pipeline)))
+        if native:  # the same with the generated Python decoders
+            with pure_python(table):
+                results.append(Result(f"ours {label}: decode_rows, pure Python", count,
+                                      nbytes, best_of(repeat, decode_all)))
+                results.append(Result(f"ours {label}: read_binlog + decode, pure Python",
+                                      count, len(blob), best_of(repeat, pipeline)))
     return results
 
 
@@ -315,6 +351,7 @@ def main() -> int:
     }
     for label, (blob, _, count) in data.items():
         print(f"{label}: {count:,} rows, binlog {len(blob) / 1e6:.1f} MB")
+    print(f"row decoder (default): {decoder_name()}")
     results: list[Result] = []
     for name in args.section or list(SECTIONS):
         for result in SECTIONS[name](data, args.repeat):
@@ -326,6 +363,12 @@ def main() -> int:
     if ours and hand:
         print(f"decode_rows / hand-written (same values): {ours.seconds / hand.seconds:.2f}x "
               "the time")
+    for label in data:
+        default = by_name.get(f"ours {label}: decode_rows")
+        python = by_name.get(f"ours {label}: decode_rows, pure Python")
+        if default and python:
+            print(f"{label}: native decode_rows {python.seconds / default.seconds:.2f}x as fast "
+                  "as pure Python")
     if args.server:
         return server_compare.run(args.server, args.rows, args.mixed_rows, args.repeat)
     return 0
