@@ -58,6 +58,7 @@ from spec.binlog.events.fde import is_mariadb_version
 from spec.binlog.events.table_map import (
     MYSQL_TYPE_BLOB,
     MYSQL_TYPE_BLOB_COMPRESSED,
+    MYSQL_TYPE_DATETIME,
     MYSQL_TYPE_DATETIME2,
     MYSQL_TYPE_ENUM,
     MYSQL_TYPE_FLOAT,
@@ -70,6 +71,7 @@ from spec.binlog.events.table_map import (
     MYSQL_TYPE_STRING,
     MYSQL_TYPE_TIME,
     MYSQL_TYPE_TIME2,
+    MYSQL_TYPE_TIMESTAMP,
     MYSQL_TYPE_TINY_BLOB,
     MYSQL_TYPE_VAR_STRING,
     MYSQL_TYPE_VARCHAR,
@@ -214,9 +216,14 @@ class _Layout:
                 self.codecs.append(None)
                 self.codec_errors.append(str(exc))
         self.json_columns = tuple(i for i, c in enumerate(columns) if c.type == MYSQL_TYPE_JSON)
+        # old-format temporal columns whose precision the table map cannot give
+        self.unsized_temporal = any(c.type in _OLD_TEMPORAL and c.metadata is None
+                                    for c in columns)
         self.no_metadata = bool(hooks.get("no_metadata"))
         self.compiled: dict[tuple, Any] = {}
 
+
+_OLD_TEMPORAL = frozenset({MYSQL_TYPE_TIME, MYSQL_TYPE_DATETIME, MYSQL_TYPE_TIMESTAMP})
 
 _LAYOUTS: OrderedDict[tuple, _Layout] = OrderedDict()
 _LAYOUT_CACHE_SIZE = 1024
@@ -890,6 +897,11 @@ class _Checked:
                 self.layout.columns[column].type, str(self.layout.columns[column].type))
             where += f", column {self.layout.keys[column]!r} ({what})"
             field += f".{self.layout.keys[column]}"
+        if self.layout.unsized_temporal:
+            message += ("; note: the table has old-format TIME/DATETIME/TIMESTAMP columns, "
+                        "whose fractional-second precision the binlog does not carry (MariaDB "
+                        "with mysql56_temporal_format=OFF): supply the table definition "
+                        "(mysqlproto.schema, dump --schema-from)")
         raise RowsDecodeError(f"{where}: {message}", event_type=self.event_name, field=field)
 
     def need(self, pos: int, size: int, row: int, image: str, column: int | None) -> None:

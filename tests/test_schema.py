@@ -248,7 +248,7 @@ def event_body_of_table_map():
 
 def test_mariadb_hires_temporals_without_their_precision_fail_to_decode() -> None:
     event = write(mariadb_table(known=True), *MARIADB_VALUES)
-    with pytest.raises(RowsDecodeError):
+    with pytest.raises(RowsDecodeError, match="mysql56_temporal_format=OFF"):
         mariadb_tracker().decode(event)
 
 
