@@ -10,6 +10,8 @@ the wire carries no charset, so decoding is left to the layer that knows it.
 from __future__ import annotations
 
 import io
+import keyword
+import re
 import uuid
 
 import construct
@@ -20,7 +22,6 @@ from construct import (
     GreedyBytes,
     Int8ul,
     Int16ul,
-    Int24ul,
     Int32ul,
     Int64ul,
     NullTerminated,
@@ -58,6 +59,7 @@ __all__ = [
     "FixedSized",
     "Prefixed",
     "GreedyRange",
+    "Struct",
     "Select",
     "CompiledAdapter",
     "emit_helper",
@@ -125,9 +127,7 @@ class FixedSized(construct.FixedSized):
     it does when interpreted."""
 
     def _emitparse(self, code):
-        if self.subcon is GreedyBytes:
-            return emit_read(code, self.length)
-        return f"restream({emit_read(code, self.length)}, lambda io: ({self.subcon._compileparse(code)}))"
+        return emit_whole(code, self.subcon, emit_read(code, self.length))
 
 
 class Prefixed(construct.Prefixed):
@@ -137,10 +137,17 @@ class Prefixed(construct.Prefixed):
     def _emitparse(self, code):
         if self.includelength:
             raise NotImplementedError
-        length = emit_read(code, self.lengthfield._compileparse(code))
-        if self.subcon is GreedyBytes:
-            return length
-        return f"restream({length}, lambda io: ({self.subcon._compileparse(code)}))"
+        return emit_whole(code, self.subcon, emit_read(code, self.lengthfield._compileparse(code)))
+
+
+def emit_whole(code, subcon, data: str) -> str:
+    """Expression parsing ``subcon`` from the bytes ``data`` (an expression), the body
+    of a ``FixedSized`` or ``Prefixed``: without a stream when ``subcon`` takes all."""
+    if subcon is GreedyBytes:
+        return data
+    if isinstance(subcon, CompiledAdapter) and subcon.subcon is GreedyBytes:
+        return subcon._emitdecode(code, data)
+    return f"restream({data}, lambda io: ({subcon._compileparse(code)}))"
 
 
 class GreedyRange(construct.GreedyRange):
@@ -151,13 +158,21 @@ class GreedyRange(construct.GreedyRange):
         if self.discard:
             raise NotImplementedError
         fname = f"parse_greedyrange_{code.allocateId()}"
+        # An item that cannot parse from no bytes fails at the end of the stream; the
+        # loop stops there without the cost of trying (and raising).
+        at_end = "fallback == end" if fails_at_end(self.subcon) else "False"
         code.append(f"""
             def {fname}(io, this):
                 items = ListContainer()
+                fallback = io.tell()
+                end = io.seek(0, 2)
+                io.seek(fallback)
                 i = 0
                 while True:
                     this['_index'] = i
                     fallback = io.tell()
+                    if {at_end}:
+                        return items
                     try:
                         items.append({self.subcon._compileparse(code)})
                     except StopFieldError:
@@ -169,6 +184,67 @@ class GreedyRange(construct.GreedyRange):
                         return items
                     i += 1
         """)
+        return f"{fname}(io, this)"
+
+
+def fails_at_end(sc: Construct) -> bool:
+    """True when ``sc`` surely raises an ordinary error (not ``ExplicitError`` or
+    ``StopFieldError``) if parsed at the end of a stream: its first step reads bytes.
+    False when not sure."""
+    while True:
+        if isinstance(sc, (construct.FormatField, StrictLenencInt.__class__, LenencInt.__class__)):
+            return True
+        if isinstance(sc, (construct.Bytes, construct.BytesInteger)):
+            return isinstance(sc.length, int) and sc.length > 0
+        if isinstance(sc, construct.Prefixed):
+            sc = sc.lengthfield
+        elif isinstance(sc, (construct.Renamed, construct.Adapter, construct.Rebuild)):
+            sc = sc.subcon
+        elif isinstance(sc, (construct.Struct, construct.Sequence, construct.FocusedSeq)):
+            if not sc.subcons:
+                return False
+            sc = sc.subcons[0]
+        else:
+            return False
+
+
+_CONTEXT_USE = re.compile(r"\bthis\b(?:\['([A-Za-z_][A-Za-z0-9_]*)'\])?")
+
+
+class Struct(construct.Struct):
+    """construct's ``Struct``; compiled, a struct whose fields read no context but
+    each other's values is parsed without the context construct sets up for it
+    (a ``Container`` of nine entries per struct, often the most of a small one's cost).
+
+    The fields' generated code tells: ``this['name']`` of a field parsed before is
+    the only use of ``this`` allowed; otherwise construct's code is used.
+    """
+
+    def _emitparse(self, code):
+        fields = []
+        for sc in self.subcons:
+            expr = sc._compileparse(code)
+            earlier = {name for name, _ in fields if name}
+            if "parse_stopif" in expr or any(
+                    m.group(1) not in earlier for m in _CONTEXT_USE.finditer(expr)):
+                return super()._emitparse(code)
+            fields.append((sc.name, expr))
+        if all(name and name.isidentifier() and not keyword.iskeyword(name)
+               for name, _ in fields) and not any("this" in expr for _, expr in fields):
+            return "Container(" + ", ".join(f"{name}={expr}" for name, expr in fields) + ")"
+        fname = f"parse_struct_{code.allocateId()}"
+        block = f"""
+            def {fname}(io, this):
+                this = Container()
+        """
+        for name, expr in fields:
+            block += f"""
+                {f'this[{name!r}] = ' if name else ''}{expr}
+            """
+        block += """
+                return this
+        """
+        code.append(block)
         return f"{fname}(io, this)"
 
 
@@ -206,12 +282,16 @@ class CompiledAdapter(Adapter):
     """
 
     def _emitparse(self, code):
+        return self._emitdecode(code, self.subcon._compileparse(code))
+
+    def _emitdecode(self, code, data: str) -> str:
+        """Expression decoding ``data``, an expression for what the subcon parsed."""
         code.linkedinstances[id(self)] = self
-        return f"linkedinstances[{id(self)}]._decode({self.subcon._compileparse(code)}, this, '(compiled)')"
+        return f"linkedinstances[{id(self)}]._decode({data}, this, '(compiled)')"
 
 Int1 = Int8ul
 Int2 = Int16ul
-Int3 = Int24ul
+Int3 = BytesInteger(3, swapped=True)
 Int4 = Int32ul
 Int6 = BytesInteger(6, swapped=True)
 Int7 = BytesInteger(7, swapped=True)

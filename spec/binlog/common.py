@@ -17,7 +17,7 @@ from construct import (
 )
 from construct.expr import ExprMixin
 
-from spec.wire import CompiledAdapter, emit_read
+from spec.wire import CompiledAdapter, emit_helper, emit_read
 
 __all__ = ["PostHeaderExtra", "Text", "ByteList", "Extra", "known_post_header"]
 
@@ -243,6 +243,16 @@ class TextAdapter(CompiledAdapter):
         except UnicodeDecodeError:
             return obj
 
+    def _emitdecode(self, code, data):
+        emit_helper(code, """
+            def decode_text(data):
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError:
+                    return data
+        """)
+        return f"decode_text({data})"
+
     def _encode(self, obj, context, path):
         if isinstance(obj, str):
             return obj.encode("utf-8")
@@ -258,6 +268,9 @@ class ByteListAdapter(CompiledAdapter):
 
     def _decode(self, obj, context, path):
         return list(obj)
+
+    def _emitdecode(self, code, data):
+        return f"list({data})"
 
     def _encode(self, obj, context, path):
         return bytes(obj)

@@ -20,15 +20,7 @@ corpus carry a TABLE_MAP body under code 16).
 
 from __future__ import annotations
 
-from construct import (
-    Computed,
-    GreedyBytes,
-    If,
-    RepeatUntil,
-    Struct,
-    Switch,
-    this,
-)
+from construct import Computed, GreedyBytes, If, RepeatUntil, Switch, this
 
 from spec.binlog.common import (
     Auto,
@@ -49,6 +41,7 @@ from spec.wire import (
     Int8,
     LenencInt,
     NulBytes,
+    Struct,
     Tail,
     remaining,
 )

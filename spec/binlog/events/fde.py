@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 
-from construct import Adapter, Computed, If, Struct, this
+from construct import Adapter, Computed, If, this
 
 from spec.binlog.common import AllButLast, ByteList, Extra
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, Int1, Int2, Int4
+from spec.wire import Bytes, Int1, Int2, Int4, Struct
 
 CHECKSUM_VERSION_SPLIT_MYSQL = (5, 6, 1)
 """First MySQL version whose FDE carries the checksum algorithm (``checksum_version_split``)."""

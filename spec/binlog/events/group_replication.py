@@ -13,17 +13,11 @@ The post-header's counts are of items, not bytes: the server calls them
 
 from __future__ import annotations
 
-from construct import (
-    Array,
-    GreedyBytes,
-    NullStripped,
-    Struct,
-    this,
-)
+from construct import Array, GreedyBytes, NullStripped, this
 
 from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, encoded_len
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, FixedSized, Int1, Int2, Int4, Int8, Prefixed
+from spec.wire import Bytes, FixedSized, Int1, Int2, Int4, Int8, Prefixed, Struct
 
 TRANSACTION_CONTEXT_HEADER_LEN = 18
 VIEW_CHANGE_HEADER_LEN = 52

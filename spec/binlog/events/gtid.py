@@ -32,15 +32,7 @@ format: a message of (field id, value) pairs with variable-length integers; see
 
 from __future__ import annotations
 
-from construct import (
-    Construct,
-    ConstructError,
-    GreedyBytes,
-    Struct,
-    stream_read,
-    stream_write,
-    this,
-)
+from construct import Construct, ConstructError, GreedyBytes, stream_read, stream_write, this
 
 from spec.binlog.common import (
     Auto,
@@ -69,6 +61,7 @@ from spec.wire import (
     Int4,
     Int8,
     LenencInt,
+    Struct,
     Tail,
     Uuid,
     emit_read,

@@ -18,20 +18,12 @@ statement names the file) or DELETE_FILE.
 
 from __future__ import annotations
 
-from construct import (
-    Array,
-    Const,
-    GreedyBytes,
-    If,
-    IfThenElse,
-    Struct,
-    this,
-)
+from construct import Array, Const, GreedyBytes, If, IfThenElse, this
 
 from spec.binlog.common import Auto, Extra, PostHeaderExtra, Text, encoded_len
 from spec.binlog.events.query import QUERY_HEADER_LEN, QueryEvent
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, Int1, Int4, NulBytes, Prefixed
+from spec.wire import Bytes, Int1, Int4, NulBytes, Prefixed, Struct
 
 LOAD_HEADER_LEN = 4 + 4 + 4 + 1 + 1 + 4
 """``LOAD_HEADER_LEN``: the post-header of LOAD, NEW_LOAD and (before its file id) CREATE_FILE."""

@@ -40,7 +40,6 @@ from construct import (
     GreedyBytes,
     If,
     SizeofError,
-    Struct,
     stream_read,
     stream_tell,
     stream_write,
@@ -51,7 +50,7 @@ from spec.binlog.common import Auto, Extra, PostHeaderSurplus, Text, When, encod
 from spec.binlog.events.query import QueryEvent
 from spec.binlog.events.rows import RowsEvent
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, Int1, Int4, Int8, Tail, remaining
+from spec.wire import Bytes, Int1, Int4, Int8, Struct, Tail, remaining
 
 # -- the compressed block ----------------------------------------------------------
 

@@ -33,13 +33,12 @@ from construct import (
     If,
     ListContainer,
     RepeatUntil,
-    Struct,
     Switch,
     this,
 )
 
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, LenencInt, lenenc_size
+from spec.wire import Bytes, LenencInt, Struct, lenenc_size
 
 OTW_PAYLOAD_HEADER_END_MARK = 0
 OTW_PAYLOAD_SIZE_FIELD = 1

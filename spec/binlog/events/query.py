@@ -29,7 +29,6 @@ from construct import (
     If,
     ListContainer,
     SizeofError,
-    Struct,
     stream_read,
     stream_seek,
     stream_tell,
@@ -39,7 +38,18 @@ from construct import (
 
 from spec.binlog.common import Auto, KnownPostHeader, PostHeaderExtra, Text, encoded_len
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, Int1, Int2, Int3, Int4, Int8, NulBytes, remaining
+from spec.wire import (
+    Bytes,
+    Int1,
+    Int2,
+    Int3,
+    Int4,
+    Int8,
+    NulBytes,
+    Struct,
+    emit_read,
+    remaining,
+)
 
 OVER_MAX_DBS_IN_EVENT_MTS = 254
 """Q_UPDATED_DB_NAMES count meaning "too many databases, names not listed"."""
@@ -189,6 +199,41 @@ class StatusVarList(Construct):
             if parser is None:
                 break
         return items
+
+    def _emitparse(self, code):
+        # _parse_block, with each layout compiled in place.
+        layouts = f"status_var_layouts_{code.allocateId()}"
+        code.append(f"{layouts} = {{}}")
+        for var_code, schema in self.values.items():
+            code.append(f"{layouts}[{var_code}] = lambda io, this: {schema._compileparse(code)}")
+        code.linkedinstances[id(_status_var_name)] = _status_var_name
+        code.append(f"""
+            def parse_{layouts}(io, this):
+                block = {emit_read(code, "this.get('status_vars_len') or 0")}
+                end = len(block)
+                io = BytesIO(block)
+                items = ListContainer()
+                while io.tell() < end:
+                    var_code = io.read(1)[0]
+                    start = io.tell()
+                    layout = {layouts}.get(var_code)
+                    value = None
+                    if layout is not None:
+                        try:
+                            value = layout(io, this)
+                        except (ConstructError, struct.error, ValueError, IndexError):
+                            io.seek(start)
+                            layout = None
+                    if layout is None:
+                        value = io.read()
+                    items.append(Container(code=var_code,
+                                           name=linkedinstances[{id(_status_var_name)}](var_code),
+                                           value=value))
+                    if layout is None:
+                        break
+                return items
+        """)
+        return f"parse_{layouts}(io, this)"
 
     def _build(self, obj, stream, context, path):
         start = stream_tell(stream, path)

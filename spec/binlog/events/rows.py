@@ -25,14 +25,7 @@ bitmap: only the V1 update code (24) and later carry it
 
 from __future__ import annotations
 
-from construct import (
-    Default,
-    GreedyBytes,
-    Pass,
-    Struct,
-    Switch,
-    this,
-)
+from construct import Default, GreedyBytes, Pass, Switch, this
 
 from spec.binlog.common import (
     Auto,
@@ -45,7 +38,18 @@ from spec.binlog.common import (
 )
 from spec.binlog.events.table_map import short_table_id
 from spec.binlog.eventspec import EventSpec
-from spec.wire import Bytes, FixedSized, GreedyRange, Int1, Int2, Int4, Int6, LenencInt, Select
+from spec.wire import (
+    Bytes,
+    FixedSized,
+    GreedyRange,
+    Int1,
+    Int2,
+    Int4,
+    Int6,
+    LenencInt,
+    Select,
+    Struct,
+)
 
 ROWS_HEADER_LEN_V1 = 8
 ROWS_HEADER_LEN_V2 = 10

@@ -42,7 +42,6 @@ from construct import (
     PrefixedArray,
     RangeError,
     SizeofError,
-    Struct,
     Switch,
     this,
 )
@@ -109,6 +108,7 @@ from spec.wire import (
     LenencInt,
     StrictLenencBytes,
     StrictLenencInt,
+    Struct,
     remaining,
 )
 
@@ -160,15 +160,14 @@ class DecodedOrRaw(CompiledAdapter):
             return obj
         return value
 
-    def _emitparse(self, code):
-        fname = f"parse_decoded_or_raw_{code.allocateId()}"
+    def _emitdecode(self, code, data):
+        fname = f"decode_or_raw_{id(self)}"
         code.linkedinstances[id(self)] = self
         check = "" if self.canonical else f"""
                     if linkedinstances[{id(self)}]._encode(value, this, '(compiled)') != data:
                         return data"""
         code.append(f"""
-            def {fname}(io, this):
-                data = io.read()
+            def {fname}(data, this):
                 io = BytesIO(data)
                 try:
                     value = {self.decoder._compileparse(code)}
@@ -178,7 +177,7 @@ class DecodedOrRaw(CompiledAdapter):
                     return data
                 return value
         """)
-        return f"{fname}(io, this)"
+        return f"{fname}({data}, this)"
 
     def _encode(self, obj, context, path):
         if isinstance(obj, (bytes, bytearray)):
