@@ -8,8 +8,12 @@ the C decoder built from it, or None to leave the table to the generated Python
 decoder.  Each op gives exactly the value the generated Python decoder gives
 (``_emit_value``, ``_inline_datetime2``, ``_inline_decimal`` in rows.py): numbers as
 ``struct`` unpacks them, text decoded strictly and kept as bytes when it does not
-decode, DATETIME2 and DECIMAL inline with the same fallbacks, anything else through
-the column codec's ``decode``.  ``tests/test_native_rows.py`` checks they agree.
+decode, DATETIME2 and DECIMAL inline with the same fallbacks.  Where the Python
+decoder calls the column codec's ``decode``, an op imitates the codecs of
+:mod:`spec.binlog.values` it knows (TIME2, TIMESTAMP2, DATE, YEAR, ENUM, SET, BIT,
+MEDIUMINT), after checking it against the codec on a few byte patterns; any other
+value, and one whose codec the op does not match, goes to the codec's ``decode``.
+``tests/test_native_rows.py`` checks that both decoders agree.
 
 Importing this module raises ImportError when the extension is not built (a source
 checkout without a compiler), so rows.py keeps to the Python decoders.

@@ -7,8 +7,10 @@
  * module runs the same decoding from a "program" that mysqlproto/_crows.py builds
  * from the same column layout: per image, per present column, one op (how the value
  * is laid out and converted) and the dict key.  Every op gives exactly the value the
- * generated Python decoder gives; values it has no native conversion for go through
- * the column codec's ``decode`` as the Python decoder does.
+ * generated Python decoder gives: the numbers, text, DATETIME2 and DECIMAL it inlines,
+ * and the values it hands to the column codec's ``decode`` -- a few codecs of
+ * spec/binlog/values.py imitated here (_crows checks each against its codec), the
+ * others called.
  *
  * A row image (sql/rpl_record.cc, pack_row): one NULL bit per present column
  * (least significant bit first, (count + 7) / 8 bytes), then the values of the
