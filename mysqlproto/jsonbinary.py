@@ -80,10 +80,12 @@ from __future__ import annotations
 
 import base64
 import datetime
+import itertools
 import json
 import math
+import operator
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import IntEnum
@@ -406,6 +408,285 @@ class _Decoder:
         return result
 
 
+# -- the fast decoder --------------------------------------------------------------------
+#
+# decode_json runs two decoders.  The fast one below builds no JSON paths and no error
+# messages, reads all the entries of a container with one struct call and inlines the
+# common scalars.  It checks every bound _Decoder (the checked decoder) checks, some
+# more strictly, and at the first thing it does not vouch for raises _Bail (or lets an
+# IndexError, struct.error, UnicodeDecodeError... escape).  decode_json then decodes the
+# same bytes again with _Decoder, which has the last word: values and errors (message,
+# path, byte offset) are exactly the checked decoder's, and a document the fast decoder
+# is too strict for still decodes.
+#
+# The fast decoder is safe on its own all the same: nesting stops at
+# JSON_DOCUMENT_MAX_DEPTH; every offset is checked against its container before use (a
+# slice past the end does not raise, so that is never relied on; offsets are unsigned,
+# so no position is negative); and it spends the checked decoder's budget -- a node per
+# value, the bytes of every key, string and opaque payload -- before the work it pays
+# for (a container's elements and keys when it starts, a string or opaque payload
+# before it is copied), so a document whose entries share bytes costs no more than its
+# own length before it fails.
+
+
+class _Bail(Exception):
+    """The fast decoder met something it does not vouch for; the checked one decides."""
+
+
+def _bail(_message: str) -> _Bail:
+    return _Bail()
+
+
+_LITERALS = (None, True, False)  # by JSONB_NULL_LITERAL, _TRUE_LITERAL, _FALSE_LITERAL
+_FAST_HEADERS = (  # by container type: (unpack count and size, entries start, entry bytes)
+    (struct.Struct("<HH").unpack_from, 4, 2 + 2 + 1 + 2),  # small object: key + value entry
+    (struct.Struct("<II").unpack_from, 8, 4 + 2 + 1 + 4),  # large object
+    (struct.Struct("<HH").unpack_from, 4, 1 + 2),  # small array: value entry
+    (struct.Struct("<II").unpack_from, 8, 1 + 4),  # large array
+)
+_FAST_FIXED = {  # fixed-size scalars: type -> (unpack_from, size, unsigned)
+    jtype: (struct.Struct(fmt).unpack_from, struct.calcsize(fmt), jtype in _UNSIGNED_TYPES)
+    for jtype, fmt in _FIXED_SCALARS.items()
+}
+_unpack_double = _FAST_FIXED[JSONB_TYPE_DOUBLE][0]
+
+# Up to _FAST_ENTRIES_MAX_COUNT elements, one Struct per container type and element
+# count reads every key entry (offset, length) then every value entry (type, offset or
+# inlined value); past it, the entries are read one by one (iter_unpack).
+_ENTRY_FORMATS = (("HH", "BH"), ("IH", "BI"), ("", "BH"), ("", "BI"))
+_ENTRY_STRUCTS = tuple((struct.Struct("<" + keys), struct.Struct("<" + values))
+                       for keys, values in _ENTRY_FORMATS)
+_FAST_ENTRIES: tuple[dict[int, Any], ...] = ({}, {}, {}, {})
+_FAST_ENTRIES_MAX_COUNT = 64
+
+# Keys as decoded before, by an object's key entries, so objects of one shape (the
+# rows of a table) decode their keys once: (header size, end of the last key, the bytes
+# from the header to there, keys, key bytes).  Used when the bytes still match.  Only
+# for objects of up to _FAST_ENTRIES_MAX_COUNT keys.
+_FAST_KEYS: dict[tuple[int, ...], tuple[int, int, bytes, tuple[str, ...], int]] = {}
+_FAST_KEYS_MAX = 256  # entries; emptied when full
+_FAST_KEYS_MAX_BYTES = 1024  # bytes of the key area
+
+
+def _fast_entries(jtype: int, count: int) -> Any:
+    """``unpack_from`` of the Struct for all entries of a container of ``count``."""
+    keys, values = _ENTRY_FORMATS[jtype]
+    unpack = struct.Struct("<" + keys * count + values * count).unpack_from
+    _FAST_ENTRIES[jtype][count] = unpack
+    return unpack
+
+
+def _fast_many_entries(data: bytes, start: int, jtype: int,
+                       count: int) -> tuple[tuple[int, ...], Iterator[tuple[int, int]]]:
+    """The entries of a container of many elements: (key entries flat, value entries)."""
+    key_struct, value_struct = _ENTRY_STRUCTS[jtype]
+    view = memoryview(data)
+    key_entries: tuple[int, ...] = ()
+    if jtype <= JSONB_TYPE_LARGE_OBJECT:
+        stop = start + count * key_struct.size
+        key_entries = tuple(itertools.chain.from_iterable(
+            key_struct.iter_unpack(view[start:stop])))
+        start = stop
+    return key_entries, value_struct.iter_unpack(view[start:start + count * value_struct.size])
+
+
+def _fast_variable_length(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """``read_variable_length``: (length, position after it)."""
+    length = 0
+    shift = 0
+    stop = min(end, pos + 5)
+    while pos < stop:
+        byte = data[pos]
+        pos += 1
+        length |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if length > _UINT32_MAX:
+                raise _Bail
+            return length, pos
+        shift += 7
+    raise _Bail
+
+
+def _fast_scalar(data: bytes, jtype: int, pos: int, end: int, budget: int) -> tuple[Any, int]:
+    """A scalar at ``pos`` within ``end``, not inlined: (value, budget left).
+
+    Its node is paid for by its container (or the document); a string or opaque value
+    pays its bytes here, before they are copied.
+    """
+    if jtype == JSONB_TYPE_STRING:
+        length, pos = _fast_variable_length(data, pos, end)
+        stop = pos + length
+        budget -= length
+        if stop > end or budget < 0:
+            raise _Bail
+        return data[pos:stop].decode(), budget
+    fixed = _FAST_FIXED.get(jtype)
+    if fixed is not None:
+        unpack, size, unsigned = fixed
+        if pos + size > end:
+            raise _Bail
+        (number,) = unpack(data, pos)
+        return (JsonUInt(number) if unsigned else number), budget
+    if jtype == JSONB_TYPE_LITERAL:
+        if pos >= end:
+            raise _Bail
+        return _LITERALS[data[pos]], budget  # IndexError past JSONB_FALSE_LITERAL
+    if jtype == JSONB_TYPE_OPAQUE:
+        if pos >= end:
+            raise _Bail
+        field_type = data[pos]
+        length, pos = _fast_variable_length(data, pos + 1, end)
+        stop = pos + length
+        budget -= length
+        if stop > end or budget < 0:
+            raise _Bail
+        return _opaque_value(field_type, data[pos:stop], _bail), budget
+    raise _Bail
+
+
+def _fast_keys(data: bytes, base: int, key_entries: tuple[int, ...], header: int, size: int,
+               budget: int) -> tuple[Any, int]:
+    """An object's keys from its key entries (offset, length, ...): (keys, budget left)."""
+    key_offsets = key_entries[0::2]
+    key_lengths = key_entries[1::2]
+    key_bytes = sum(key_lengths)
+    budget -= key_bytes
+    if budget < 0:
+        raise _Bail
+    keys = []
+    for key_offset, key_length in zip(key_offsets, key_lengths):  # noqa: B905 -- same length
+        if key_offset < header or key_offset + key_length > size:
+            raise _Bail
+        start = base + key_offset
+        keys.append(data[start:start + key_length].decode())
+    if len(keys) <= _FAST_ENTRIES_MAX_COUNT:
+        end = max(map(operator.add, key_offsets, key_lengths), default=header)
+        if end - header <= _FAST_KEYS_MAX_BYTES:
+            if len(_FAST_KEYS) >= _FAST_KEYS_MAX:
+                _FAST_KEYS.clear()
+            _FAST_KEYS[key_entries] = (header, end, data[base + header:base + end],
+                                       tuple(keys), key_bytes)
+    return keys, budget
+
+
+def _fast_container(data: bytes, base: int, end: int, jtype: int, depth: int,
+                    budget: int) -> tuple[Any, int]:
+    """The object or array of type ``jtype`` at ``base`` within ``end``: (value, budget)."""
+    if depth > JSON_DOCUMENT_MAX_DEPTH:
+        raise _Bail
+    unpack_header, first_entry, entry_bytes = _FAST_HEADERS[jtype]
+    count, size = unpack_header(data, base)  # struct.error past the data
+    header = first_entry + count * entry_bytes
+    # header >= first_entry: this also refuses a header cut short by ``end``.
+    if size > end - base or header > size:
+        raise _Bail
+    budget -= count  # a node per element
+    if budget < 0:
+        raise _Bail
+    cend = base + size
+    is_object = jtype <= JSONB_TYPE_LARGE_OBJECT
+    if count <= _FAST_ENTRIES_MAX_COUNT:
+        flat = (_FAST_ENTRIES[jtype].get(count) or _fast_entries(jtype, count))(
+            data, base + first_entry)
+        if is_object:
+            split = 2 * count
+            key_entries = flat[:split]
+            flat = iter(flat[split:])
+            known = _FAST_KEYS.get(key_entries)
+            if (known is not None and known[0] == header and known[1] <= size
+                    and data[base + header:base + known[1]] == known[2]):
+                keys = known[3]
+                budget -= known[4]
+                if budget < 0:
+                    raise _Bail
+            else:
+                keys, budget = _fast_keys(data, base, key_entries, header, size, budget)
+        else:
+            flat = iter(flat)
+        value_entries = zip(flat, flat)  # noqa: B905 -- pairs
+    else:
+        key_entries, value_entries = _fast_many_entries(data, base + first_entry, jtype,
+                                                        count)
+        if is_object:
+            keys, budget = _fast_keys(data, base, key_entries, header, size, budget)
+
+    values: list[Any] = []
+    append = values.append
+    for jt, entry in value_entries:
+        # Literals, int16 and uint16 (and int32, uint32 in a large container) are in the
+        # entry; any other entry is an offset, which must point past the header (the
+        # checked decoder asks for past the entry only; MySQL writes past the header).
+        if jt == JSONB_TYPE_STRING:
+            if entry < header:
+                raise _Bail
+            pos = base + entry
+            length = data[pos]  # IndexError past the data; past cend: caught below
+            if length < 0x80:  # one byte of length
+                pos += 1
+            else:
+                high = data[pos + 1]
+                if high >= 0x80:  # three or more: 16 KiB or more
+                    value, budget = _fast_scalar(data, jt, pos, cend, budget)
+                    append(value)
+                    continue
+                length = length & 0x7F | high << 7
+                pos += 2
+            stop = pos + length
+            budget -= length
+            if stop > cend or budget < 0:
+                raise _Bail
+            append(data[pos:stop].decode())
+        elif jt == JSONB_TYPE_INT16:
+            entry &= 0xFFFF
+            append(entry - 0x10000 if entry & 0x8000 else entry)
+        elif jt == JSONB_TYPE_LITERAL:
+            append(_LITERALS[entry & 0xFF])  # IndexError past JSONB_FALSE_LITERAL
+        elif jt <= JSONB_TYPE_LARGE_ARRAY:
+            if entry < header:
+                raise _Bail
+            value, budget = _fast_container(data, base + entry, cend, jt, depth + 1,
+                                            budget)
+            append(value)
+        elif jt == JSONB_TYPE_DOUBLE:
+            if entry < header:
+                raise _Bail
+            pos = base + entry
+            if pos + 8 > cend:
+                raise _Bail
+            append(_unpack_double(data, pos)[0])
+        elif jt == JSONB_TYPE_UINT16:
+            append(JsonUInt(entry & 0xFFFF))
+        elif jt == JSONB_TYPE_INT32 and jtype & 1:  # large
+            append(entry - 0x100000000 if entry & 0x80000000 else entry)
+        elif jt == JSONB_TYPE_UINT32 and jtype & 1:
+            append(JsonUInt(entry))
+        else:
+            if entry < header:
+                raise _Bail
+            value, budget = _fast_scalar(data, jt, base + entry, cend, budget)
+            append(value)
+    if not is_object:
+        return values, budget
+    result = dict(zip(keys, values))  # noqa: B905 -- same length; strict= is slow here
+    if len(result) != count:  # a duplicate key
+        raise _Bail
+    return result, budget
+
+
+def _decode_json_fast(data: bytes) -> Any:
+    """The fast decoder on a non-empty document; raises _Bail (or anything) if unsure."""
+    jtype = data[0]
+    budget = len(data)  # the checked decoder's len + 1, less the top value's node
+    if jtype <= JSONB_TYPE_LARGE_ARRAY:
+        return _fast_container(data, 1, len(data), jtype, 1, budget)[0]
+    return _fast_scalar(data, jtype, 1, len(data), budget)[0]
+
+
+def _decode_json_checked(data: bytes) -> Any:
+    """The checked decoder on a non-empty document: precise errors."""
+    return _Decoder(data).value(data[0], 1, len(data), 0, "$")
+
+
 class JsonNull:
     """The JSON ``null`` that a whole JSON column value can be, as opposed to SQL NULL.
 
@@ -454,8 +735,13 @@ def decode_json(data: bytes | bytearray | memoryview) -> Any:
     data = bytes(data)
     if not data:
         return None
-    decoder = _Decoder(data)
-    return decoder.value(data[0], 1, len(data), 0, "$")
+    # Any doubt and the checked decoder decides; outside the handler, so that its
+    # DecodeError does not chain the fast decoder's exception.
+    try:
+        return _decode_json_fast(data)
+    except Exception:
+        pass
+    return _decode_json_checked(data)
 
 
 _TYPE_NAMES = {

@@ -10,17 +10,22 @@ shared corpus (``json.binlog.000001`` with a PARTIAL_UPDATE_ROWS_EVENT, and
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import random
+import signal
 import struct
+import threading
+import tracemalloc
 from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mysqlproto import jsonbinary
 from mysqlproto.binlog import read_binlog
 from mysqlproto.errors import DecodeError, UsageError
 from mysqlproto.jsonbinary import (
@@ -33,6 +38,9 @@ from mysqlproto.jsonbinary import (
     JsonOpaque,
     JsonTimestamp,
     JsonUInt,
+    _decode_json_checked,
+    _decode_json_fast,
+    _encode_container,
     apply_json_diff,
     decode_json,
     decode_json_diff,
@@ -347,7 +355,7 @@ def test_entries_sharing_one_value_cannot_expand_the_document():
         decode_json(b"\x02" + level)
 
 
-@pytest.mark.parametrize("data, field", [
+MALFORMED = [
     (h("00 01 00 0b 00 ff 00 01 00 05 01 00 6b"), "json$"),       # key offset past the end
     (h("02 01 00 07 00 0c 50 00"), "json$[0]"),                    # value offset past the end
     (h("02 01 00 07 00 0c 01 00"), "json$[0]"),                    # value offset into header
@@ -366,7 +374,10 @@ def test_entries_sharing_one_value_cannot_expand_the_document():
     (h("0f 0a 02 00 00"), "json$"),                                # packed date not 8 bytes
     (h("00 02 00 12 00 0e 00 01 00 0f 00 01 00 04 00 00 04 00 00 6b 6b"), "json$"),  # dup key
     (h("02 01 00 07 00 05"), "json$"),                             # value entry truncated
-])
+]
+
+
+@pytest.mark.parametrize("data, field", MALFORMED)
 def test_malformed_documents_raise_decode_error_naming_the_path(data, field):
     with pytest.raises(DecodeError) as info:
         decode_json(data)
@@ -1057,6 +1068,394 @@ def test_random_byte_changes_raise_only_decode_error(seed, changes):
 def test_random_bytes_raise_only_decode_error(data):
     _decode_or_decode_error(decode_json, data)
     _decode_or_decode_error(decode_json_diff, data)
+
+
+# -- the fast decoder: the checked decoder's values and errors, exactly ---------------------
+#
+# decode_json tries jsonbinary._decode_json_fast first and hands any failure to the
+# checked decoder (_decode_json_checked).  So: on good bytes the fast decoder must
+# succeed with the checked decoder's value (else every row pays for both); on any bytes
+# it may only return what the checked decoder returns; and decode_json must return or
+# raise exactly what the checked decoder does.
+
+
+def _canon(value):
+    """A value with the types that carry meaning spelled out; NaN equal to itself."""
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _canon(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_canon(v) for v in value))
+    if isinstance(value, float):
+        return ("float", struct.pack("<d", value))
+    if isinstance(value, Decimal):
+        return (type(value), value.as_tuple(), getattr(value, "precision", None))
+    return (type(value), value)
+
+
+def _outcome(decode, data: bytes):
+    try:
+        return ("value", _canon(decode(data)))
+    except Exception as exc:  # noqa: BLE001 -- compared, not swallowed
+        return ("error", type(exc), str(exc), getattr(exc, "field", None))
+
+
+def _assert_decoders_agree(data: bytes) -> None:
+    """decode_json == the checked decoder; the fast one returns the same or raises."""
+    checked = _outcome(_decode_json_checked, data) if data else ("value", _canon(None))
+    assert _outcome(decode_json, data) == checked
+    if checked[0] == "error":
+        assert issubclass(checked[1], DecodeError), checked
+    if data:
+        fast = _outcome(_decode_json_fast, data)
+        if fast[0] == "value":
+            assert fast == checked
+
+
+def _encode_large(value) -> bytes:
+    """``value`` with its top container in the large format, as MySQL may leave it."""
+    is_object = isinstance(value, dict)
+    jtype = 0x01 if is_object else 0x03
+    return bytes([jtype]) + _encode_container(value, is_object, True, 1)
+
+
+def _assert_fast_decodes(data: bytes, value) -> None:
+    fast = _decode_json_fast(data)  # no fallback: it must not fail on good bytes
+    checked = _decode_json_checked(data)
+    assert _canon(fast) == _canon(checked)
+    assert _same(_mysql_order(value), fast)
+    assert _canon(decode_json(data)) == _canon(fast)
+
+
+@given(json_values)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_decoder_gives_the_checked_decoders_values(value):
+    _assert_fast_decodes(encode_json(value), value)
+
+
+@given(st.one_of(st.lists(json_values, max_size=8),
+                 st.dictionaries(keys, json_values, max_size=8)))
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_decoder_reads_the_large_format_too(value):
+    _assert_fast_decodes(_encode_large(value), value)
+
+
+many_scalars = st.lists(scalars, min_size=60, max_size=150)
+
+
+@given(st.one_of(many_scalars, st.dictionaries(st.text(max_size=8), scalars, min_size=60,
+                                               max_size=150)))
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_decoder_reads_containers_of_many_elements(value):
+    _assert_fast_decodes(encode_json(value), value)
+    _assert_fast_decodes(_encode_large(value), value)
+
+
+@given(json_values, st.integers(65536, 70000), st.booleans())
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+def test_fast_decoder_reads_containers_past_64_kib(value, filler, as_object):
+    # The filler makes the outer container large; int32s get inlined in it.
+    value = ({"filler": "f" * filler, "v": value, "n": [-70000, 70000, JsonUInt(70000)]}
+             if as_object else ["f" * filler, value, -70000, JsonUInt(4294967295)])
+    data = encode_json(value)
+    assert data[0] in (0x01, 0x03)
+    _assert_fast_decodes(data, value)
+
+
+@pytest.mark.parametrize("name, data, value", ANNOTATED, ids=[a[0] for a in ANNOTATED])
+def test_fast_decoder_decodes_the_annotated_vectors(name, data, value):
+    _assert_fast_decodes(data, value)
+
+
+def test_fast_decoder_decodes_mysql_97_bytes():
+    for _, _, _, data, _ in MYSQL_97_DOCS:
+        if isinstance(data, str):
+            raw = bytes.fromhex(data)
+            assert _canon(_decode_json_fast(raw)) == _canon(_decode_json_checked(raw))
+
+
+@pytest.mark.parametrize("length", [0, 1, 127, 128, 129, 16383, 16384, 16385, 70000])
+def test_fast_decoder_reads_every_size_of_string_length(length):
+    # 1, 2 and 3 bytes of variable-length length, ASCII and two-byte characters
+    value = {"a": "s" * length, "é" * min(length, 30000): ["é" * length, "t" * length]}
+    _assert_fast_decodes(encode_json(value), value)
+
+
+def _value_in_the_header(child_type: int, byte: int, pad: int) -> bytes:
+    """An array whose entry 1 points at offset 6, inside entry 0 (which is int16)."""
+    body = h(f"""
+        05 00 {byte:02x}   # entry 0: INT16, inlined; its last byte starts the child
+        {child_type:02x} 06 00   # entry 1: the child, at offset 6: inside entry 0
+    """) + b"\x00" * pad
+    return b"\x02" + struct.pack("<HH", 2, 4 + len(body)) + body
+
+
+@pytest.mark.parametrize("child_type, byte, pad", [
+    (0x00, 0x00, 2),  # an empty object: count 0, size 6
+    (0x0c, 0x01, 2),  # a string of 1 byte
+    (0x0b, 0x00, 8),  # a double
+    (0x07, 0x00, 4),  # int32 (not inlined in the small format)
+    (0x09, 0x00, 8),  # int64
+    (0x0f, 0x0f, 16),  # an opaque VARCHAR of 15 bytes
+])
+def test_value_inside_the_entries_is_refused_by_both_decoders(child_type, byte, pad):
+    data = _value_in_the_header(child_type, byte, pad)
+    with pytest.raises(DecodeError, match="value offset 6 is outside the array"):
+        _decode_json_checked(data)
+    with pytest.raises(jsonbinary._Bail):
+        _decode_json_fast(data)
+    _assert_decoders_agree(data)
+
+
+def test_value_past_its_entry_but_in_the_header_is_left_to_the_checked_decoder():
+    # Entry 0 points at entry 1's bytes: past entry 0, which is all parse_binary asks.
+    data = h("""
+        02 02 00 0c 00   # small array, 2 elements, size 12
+        0c 07 00         # entry 0: STRING at offset 7 -- entry 1's bytes
+        04 00 00         # entry 1: null; as a string: length 4, then 00 00 61 62
+        61 62            # "ab"
+    """)
+    assert _decode_json_checked(data) == ["\x00\x00ab", None]
+    with pytest.raises(jsonbinary._Bail):  # stricter: MySQL writes values past the header
+        _decode_json_fast(data)
+    assert decode_json(data) == ["\x00\x00ab", None]
+
+
+def test_known_keys_are_not_reused_by_a_container_of_another_header_size():
+    # {"": 1} small: key entry (offset 11, length 0), header 11 -- remembered.  A large
+    # object with that key entry has a 19-byte header, so its key is inside the header.
+    assert decode_json(encode_json({"": 1})) == {"": 1}
+    large = h("""
+        01 01 00 00 00 13 00 00 00   # large object, 1 element, size 19
+        0b 00 00 00 00 00            # key entry: offset 11, length 0
+        05 01 00 00 00               # value entry: int16 1
+    """)
+    with pytest.raises(jsonbinary._Bail):
+        _decode_json_fast(large)
+    _assert_decoders_agree(large)
+    with pytest.raises(DecodeError, match="outside the object's key area"):
+        decode_json(large)
+
+
+def test_fast_decoder_stops_at_the_depth_limit():
+    deepest = _nested_arrays(JSON_DOCUMENT_MAX_DEPTH)
+    assert _canon(_decode_json_fast(deepest)) == _canon(_decode_json_checked(deepest))
+    with pytest.raises(jsonbinary._Bail):
+        _decode_json_fast(_nested_arrays(JSON_DOCUMENT_MAX_DEPTH + 1))
+    _assert_decoders_agree(_nested_arrays(JSON_DOCUMENT_MAX_DEPTH + 1))
+
+
+def test_fast_decoder_keys_follow_the_bytes_not_the_shape():
+    # Same key entries (one key of 2 bytes): the second object must not get "ab".
+    assert decode_json(encode_json({"ab": 1})) == {"ab": 1}
+    assert decode_json(encode_json({"cd": 1})) == {"cd": 1}
+    assert decode_json(encode_json([{"ab": 1}, {"cd": 2}, {"ab": 3}])) == [
+        {"ab": 1}, {"cd": 2}, {"ab": 3}]
+    dup = encode_json({"a": 1, "b": 2}).replace(b"ab", b"aa")
+    for _ in range(2):  # the second time with the key entries known
+        with pytest.raises(DecodeError, match="duplicate key"):
+            decode_json(dup)
+
+
+def test_fast_decoder_caches_stay_bounded():
+    for i in range(3000):
+        decode_json(encode_json({"k" * (i % 70): [0] * (i % 90), "x" * (i % 13): i}))
+    assert len(jsonbinary._FAST_KEYS) <= jsonbinary._FAST_KEYS_MAX
+    for cache in jsonbinary._FAST_ENTRIES:
+        assert len(cache) <= jsonbinary._FAST_ENTRIES_MAX_COUNT + 1
+
+
+@pytest.mark.parametrize("data, field", MALFORMED, ids=range(len(MALFORMED)))
+def test_malformed_documents_fail_the_fast_decoder_and_raise_the_checked_error(data, field):
+    with pytest.raises(Exception):  # noqa: B017 -- whatever it raises, it does not decide
+        _decode_json_fast(data)
+    with pytest.raises(DecodeError) as checked:
+        _decode_json_checked(data)
+    with pytest.raises(DecodeError) as public:
+        decode_json(data)
+    assert (public.value.reason, public.value.field) == (checked.value.reason,
+                                                         checked.value.field)
+    # No trace of the fast decoder's failure: the same context as the checked error.
+    assert repr(public.value.__context__) == repr(checked.value.__context__)
+
+
+# Hostile documents: entries that share their bytes.  Each level of these holds
+# ``fanout`` entries that all point at one child, so the tree has fanout**levels
+# leaves; both decoders must stop on the budget, soon, without building the tree.
+
+
+def _shared_levels(levels: int, fanout: int, leaf_type: int, leaf: bytes) -> bytes:
+    child_type, child = leaf_type, leaf
+    for _ in range(levels):
+        header = 4 + 3 * fanout
+        entries = (bytes([child_type]) + struct.pack("<H", header)) * fanout
+        child_type, child = 0x02, struct.pack("<HH", fanout, header + len(child)) \
+            + entries + child
+    return bytes([child_type]) + child
+
+
+def _shared_keys(count: int) -> bytes:
+    """An object whose keys are the prefixes of one run of bytes: "a", "aa", "aaa"..."""
+    header = 4 + 7 * count
+    entries = b"".join(struct.pack("<HH", header, n + 1) for n in range(count))
+    entries += (b"\x04" + b"\x00\x00") * count
+    body = entries + b"a" * count
+    return b"\x00" + struct.pack("<HH", count, 4 + len(body)) + body
+
+
+HOSTILE = {
+    "nested arrays": _shared_levels(4, 500, 0x02, h("01 00 07 00 04 00 00")),
+    "long string": _shared_levels(2, 2000, 0x0c, b"\xa0\x1f" + b"s" * 4000),
+    "short strings": _shared_levels(1, 20000, 0x0c, b"\x7f" + b"s" * 127),
+    "huge string": _shared_levels(1, 15000, 0x0c, b"\x80\x80\x01" + b"s" * 16384),
+    "opaque": _shared_levels(2, 2000, 0x0f, b"\x0f\xa0\x1f" + b"o" * 4000),
+    "keys": _shared_keys(5000),
+}
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Turn a runaway decode into a failure (SIGALRM; a no-op where there is none)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not \
+            threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _TooSlow(f"still decoding after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_shared_bytes_stop_both_decoders_on_the_budget(name):
+    data = HOSTILE[name]
+    assert len(data) < 65536
+    tracemalloc.start()
+    try:
+        with _time_limit(10), pytest.raises(jsonbinary._Bail):
+            _decode_json_fast(data)
+        _, fast_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Without the budget these would build gigabytes; with it, a few times the input.
+    assert fast_peak < 20 * len(data) + (1 << 20), fast_peak
+    with _time_limit(10), pytest.raises(DecodeError, match="expand beyond") as checked:
+        _decode_json_checked(data)
+    with _time_limit(10), pytest.raises(DecodeError) as public:
+        decode_json(data)
+    assert str(public.value) == str(checked.value)
+
+
+def test_unshared_version_of_the_hostile_shape_decodes():
+    # One entry per level: nothing shared, within the budget, so the fast path takes it.
+    data = _shared_levels(4, 1, 0x02, h("01 00 07 00 04 00 00"))
+    assert _decode_json_fast(data) == [[[[[None]]]]]
+
+
+# Mutations: documents bent field by field; the public decoder must stay the checked one.
+
+def _fields(data: bytes) -> list[tuple[int, int]]:
+    """(position, width) of each count, size, entry and length field of a good document."""
+    fields = [(0, 1)]
+
+    def value(pos: int, jtype: int) -> None:
+        if jtype in (0x0c, 0x0f):
+            fields.append((pos, 1))
+            if jtype == 0x0f:
+                fields.append((pos + 1, 1))
+        if jtype > 0x03:
+            return
+        large = jtype in (0x01, 0x03)
+        width, fmt = (4, "<I") if large else (2, "<H")
+        (count,) = struct.unpack_from(fmt, data, pos)
+        fields.extend([(pos, width), (pos + width, width)])
+        entry = pos + 2 * width
+        if jtype in (0x00, 0x01):
+            for _ in range(count):
+                fields.extend([(entry, width), (entry + width, 2)])
+                entry += width + 2
+        for _ in range(count):
+            child = data[entry]
+            fields.extend([(entry, 1), (entry + 1, width)])
+            if child not in (0x04, 0x05, 0x06) and not (large and child in (0x07, 0x08)):
+                value(pos + struct.unpack_from(fmt, data, entry + 1)[0], child)
+            entry += 1 + width
+
+    value(1, data[0])
+    return fields
+
+
+AGREEMENT_SEEDS = MUTATION_SEEDS + [
+    encode_json({"id": 1, "name": "n1", "tags": ["x", "y"], "nested": {"ok": True,
+                                                                       "score": 0.5}}),
+    encode_json({"s": "é" * 70, "long": "l" * 200, "d": Decimal("-1.25"),
+                 "t": datetime.time(1, 2, 3), "o": JsonOpaque(16, b"\x01")}),
+    encode_json([{"a": i, "b": [i, -i, 70000 * i]} for i in range(3)]),
+    encode_json(list(range(70))),
+    _encode_large({"k": [1, 70000, -70000, JsonUInt(70000), "s"], "kk": {"x": None}}),
+    _encode_large([True, 4294967295, -2147483648, 1.5, "str"]),
+    _nested_arrays(JSON_DOCUMENT_MAX_DEPTH),
+]
+
+
+@st.composite
+def mutated_documents(draw):
+    data = bytearray(draw(st.sampled_from(AGREEMENT_SEEDS)))
+    fields = _fields(bytes(data))
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["field", "field", "field", "byte", "cut", "extend"]))
+        if kind == "field" and data:
+            pos, width = draw(st.sampled_from(fields))
+            if pos + width > len(data):
+                continue
+            old = int.from_bytes(data[pos:pos + width], "little")
+            new = draw(st.one_of(
+                st.integers(0, (1 << 8 * width) - 1),
+                st.integers(-8, 8).map(lambda d, old=old: old + d),
+                st.sampled_from([0, 1, len(data) - pos, len(data), 0x7f, 0x80, 0xff,
+                                 0xffff, 0xffffffff])))
+            data[pos:pos + width] = (new % (1 << 8 * width)).to_bytes(width, "little")
+        elif kind == "byte" and data:
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        elif kind == "cut":
+            del data[draw(st.integers(0, len(data))):]
+        elif kind == "extend":
+            data += draw(st.binary(min_size=1, max_size=8))
+    return bytes(data)
+
+
+@given(mutated_documents())
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_mutated_documents_decode_exactly_as_the_checked_decoder_says(data):
+    _assert_decoders_agree(data)
+
+
+@given(st.sampled_from(AGREEMENT_SEEDS), st.integers(0, 1 << 16), st.binary(max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_documents_with_bytes_inserted_decode_as_the_checked_decoder_says(seed, at, extra):
+    at %= len(seed) + 1
+    _assert_decoders_agree(seed[:at] + extra + seed[at:])
+
+
+def test_every_truncation_and_flip_decodes_as_the_checked_decoder_says():
+    for seed in AGREEMENT_SEEDS:
+        for cut in range(len(seed)):
+            _assert_decoders_agree(seed[:cut])
+        for pos in range(min(len(seed), 200)):
+            for flip in (0x01, 0x02, 0x80, 0xFF):
+                mutated = bytearray(seed)
+                mutated[pos] ^= flip
+                _assert_decoders_agree(bytes(mutated))
 
 
 # -- the corpus: JSON columns in real row images -------------------------------------------
