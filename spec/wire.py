@@ -33,6 +33,7 @@ from construct import (
     stream_tell,
     stream_write,
 )
+from construct.expr import ExprMixin
 
 __all__ = [
     "Int1",
@@ -61,6 +62,7 @@ __all__ = [
     "GreedyRange",
     "Struct",
     "Select",
+    "fails_at_end",
     "CompiledAdapter",
     "emit_helper",
 ]
@@ -99,9 +101,19 @@ _READ_BYTES = """
 
 
 def emit_read(code, length) -> str:
-    """Expression reading exactly ``length`` bytes (an int or a ``this`` expression)."""
+    """Expression reading exactly ``length`` bytes: an int, a ``this`` expression, a
+    function of the context (called from the generated code), or generated code."""
     emit_helper(code, _READ_BYTES)
-    return f"read_bytes(io, {length})"
+    return f"read_bytes(io, {emit_value(code, length)})"
+
+
+def emit_value(code, value) -> str:
+    """Generated code for a construct parameter: a constant or ``this`` expression as
+    itself, a function of the context as a call (construct would write its repr)."""
+    if callable(value) and not isinstance(value, ExprMixin):
+        code.linkedinstances[id(value)] = value
+        return f"linkedinstances[{id(value)}](this)"
+    return str(value)
 
 
 class Bytes(construct.Bytes):
@@ -229,8 +241,10 @@ class Struct(construct.Struct):
                     m.group(1) not in earlier for m in _CONTEXT_USE.finditer(expr)):
                 return super()._emitparse(code)
             fields.append((sc.name, expr))
-        if all(name and name.isidentifier() and not keyword.iskeyword(name)
-               for name, _ in fields) and not any("this" in expr for _, expr in fields):
+        names = [name for name, _ in fields]
+        if (all(name and name.isidentifier() and not keyword.iskeyword(name) for name in names)
+                and len(set(names)) == len(names)
+                and not any("this" in expr for _, expr in fields)):
             return "Container(" + ", ".join(f"{name}={expr}" for name, expr in fields) + ")"
         fname = f"parse_struct_{code.allocateId()}"
         block = f"""
