@@ -54,6 +54,12 @@ class EventSpec:
             return self.schema
         return CompiledBody(compiled.parsefunc, compiled.buildfunc, compiled)
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.code <= 255:
+            raise ValueError(f"event type code must be 0-255, got {self.code}")
+        if not self.name:
+            raise ValueError("an EventSpec needs the server's name for the event")
+
 
 class CompiledBody(Compiled):
     """A compiled body schema whose ``parse_stream`` sets up the context directly.
@@ -76,9 +82,3 @@ class CompiledBody(Compiled):
             return self.parsefunc(stream, context)
         except CancelParsing:
             return None
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.code <= 255:
-            raise ValueError(f"event type code must be 0-255, got {self.code}")
-        if not self.name:
-            raise ValueError("an EventSpec needs the server's name for the event")

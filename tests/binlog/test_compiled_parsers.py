@@ -9,13 +9,16 @@ every distinct body of the corpus and on bodies cut short, bit-flipped and exten
 from __future__ import annotations
 
 import collections
+import io
 import random
 
 import pytest
+from construct import Computed, Struct, this
 
 import mysqlproto.binlog as binlog
 from mysqlproto.registry import MARIADB, MYSQL
 from spec.binlog.events import MARIADB_EVENTS
+from spec.binlog.eventspec import EventSpec
 from tests.corpus import good_files, require_corpus
 
 NOT_COMPILED = {
@@ -91,6 +94,20 @@ def test_event_schemas_compile():
     for spec in MARIADB_EVENTS:
         compiled = spec.parser is not spec.schema
         assert compiled == (spec.name not in NOT_COMPILED), spec.name
+
+
+def test_event_spec_checks_code_and_name():
+    with pytest.raises(ValueError):
+        EventSpec(256, "X", Struct())
+    with pytest.raises(ValueError):
+        EventSpec(1, "", Struct())
+
+
+def test_compiled_body_context_has_the_params():
+    spec = EventSpec(200, "X", Struct("n" / Computed(this._params.post_header_len)))
+    assert spec.parser is not spec.schema
+    assert spec.parser.parse(b"", post_header_len=7) == {"n": 7}
+    assert spec.parser.parse_stream(io.BytesIO(b""), post_header_len=3) == {"n": 3}
 
 
 def test_flavour_specs_are_the_compiled_ones():

@@ -206,13 +206,14 @@ class StatusVarList(Construct):
         code.append(f"{layouts} = {{}}")
         for var_code, schema in self.values.items():
             code.append(f"{layouts}[{var_code}] = lambda io, this: {schema._compileparse(code)}")
-        code.linkedinstances[id(_status_var_name)] = _status_var_name
+        code.linkedinstances[id(STATUS_VAR_NAMES)] = STATUS_VAR_NAMES
         code.append(f"""
             def parse_{layouts}(io, this):
                 block = {emit_read(code, "this.get('status_vars_len') or 0")}
                 end = len(block)
                 io = BytesIO(block)
                 items = ListContainer()
+                names = linkedinstances[{id(STATUS_VAR_NAMES)}]
                 while io.tell() < end:
                     var_code = io.read(1)[0]
                     start = io.tell()
@@ -226,9 +227,8 @@ class StatusVarList(Construct):
                             layout = None
                     if layout is None:
                         value = io.read()
-                    items.append(Container(code=var_code,
-                                           name=linkedinstances[{id(_status_var_name)}](var_code),
-                                           value=value))
+                    name = names[var_code] if var_code in names else f"UNKNOWN_{{var_code}}"
+                    items.append(Container(code=var_code, name=name, value=value))
                     if layout is None:
                         break
                 return items
