@@ -847,8 +847,8 @@ def _compile(layout: _Layout, kind: str, present: bytes, present_after: bytes | 
     used = set(before_cols)
     if kind in ("update", "partial"):
         used |= set(after_cols)
-    if kind == "partial" or any(layout.codecs[i] is None for i in used):
-        return None  # decoded by the checked decoder only
+    if kind == "partial" or any(layout.codecs[i] is None for i in used) or not used:
+        return None  # decoded by the checked decoder only (which refuses empty images)
     native = _native_decoders()
     if native is not None:
         fn = native(layout, kind, before_cols, after_cols)
@@ -959,6 +959,7 @@ class _Checked:
         row = 0
         data = self.data
         while pos < len(data):
+            start = pos
             if kind == "write":
                 after, pos = self.image(pos, before_cols, row, "after")
                 out.append(RowChange(None, after))
@@ -977,6 +978,9 @@ class _Checked:
                         pos += nbits
                 after, pos = self.image(pos, after_cols, row, "after", partial, before)
                 out.append(RowChange(before, after))
+            if pos == start:  # images of no columns: the rows would never end
+                self.fail(f"the row images name no columns, yet {len(data) - pos} bytes of "
+                          "row data remain", row, "after" if kind == "write" else "before")
             row += 1
         return out
 

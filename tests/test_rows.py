@@ -577,6 +577,15 @@ def test_truncated_image_names_the_row_and_column():
     assert "remain" in caught.value.reason
 
 
+@pytest.mark.parametrize("kind", ["write", "delete", "update"])
+def test_images_of_no_columns_with_row_data_are_an_error_not_a_hang(kind):
+    body = {"rows": b"\x00", "columns_present": b"\x00\x00\x00",
+            "columns_present_after": b"\x00\x00\x00"}
+    with pytest.raises(RowsDecodeError, match="name no columns, yet 1 bytes"):
+        decode_rows(body, EVERYTHING, kind=kind)
+    assert decode_rows(dict(body, rows=b""), EVERYTHING, kind=kind) == []
+
+
 def test_bad_value_names_the_column():
     table = TableInfo(table_id=1, schema="d", table="t",
                       columns=[ColumnDef(tm.MYSQL_TYPE_NEWDECIMAL, DecimalMeta(10, 0), "n")])
