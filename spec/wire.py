@@ -229,18 +229,24 @@ class Struct(construct.Struct):
     (a ``Container`` of nine entries per struct, often the most of a small one's cost).
 
     The fields' generated code tells: ``this['name']`` of a field parsed before is
-    the only use of ``this`` allowed; otherwise construct's code is used.
+    the only use of ``this`` allowed.  Otherwise the code is construct's, but for one
+    thing: the outermost struct's context refers to itself (``_root``), a cycle only
+    the garbage collector frees, which then ran every few hundred events; the
+    reference is dropped when the struct is parsed.
     """
 
     def _emitparse(self, code):
         fields = []
+        full = False
         for sc in self.subcons:
             expr = sc._compileparse(code)
             earlier = {name for name, _ in fields if name}
             if "parse_stopif" in expr or any(
                     m.group(1) not in earlier for m in _CONTEXT_USE.finditer(expr)):
-                return super()._emitparse(code)
+                full = True
             fields.append((sc.name, expr))
+        if full:
+            return self._emit_with_context(code, fields)
         names = [name for name, _ in fields]
         if (all(name and name.isidentifier() and not keyword.iskeyword(name) for name in names)
                 and len(set(names)) == len(names)
@@ -257,6 +263,30 @@ class Struct(construct.Struct):
             """
         block += """
                 return this
+        """
+        code.append(block)
+        return f"{fname}(io, this)"
+
+    def _emit_with_context(self, code, fields) -> str:
+        fname = f"parse_struct_{code.allocateId()}"
+        block = f"""
+            def {fname}(io, this):
+                result = Container()
+                this = Container(_ = this, _params = this['_params'], _root = None, _parsing = True, _building = False, _sizing = False, _subcons = None, _io = io, _index = this.get('_index', None))
+                this['_root'] = this['_'].get('_root', this)
+                try:
+        """
+        for name, expr in fields:
+            block += f"""
+                    {f'result[{name!r}] = this[{name!r}] = ' if name else ''}{expr}
+            """
+        block += """
+                    pass
+                except StopFieldError:
+                    pass
+                if this['_root'] is this:
+                    this['_root'] = None
+                return result
         """
         code.append(block)
         return f"{fname}(io, this)"

@@ -66,7 +66,8 @@ class CompiledBody(Compiled):
 
     construct's ``parse_stream`` fills the context through ``Container.__setattr__``,
     a Python call per entry; for a short event that was a fifth of its decoding time.
-    The context holds the same entries.
+    The context holds the same entries (``_params`` is the context itself, as in
+    construct, until the parse ends).
     """
 
     def __init__(self, parsefunc, buildfunc, compiled: Compiled):
@@ -82,3 +83,7 @@ class CompiledBody(Compiled):
             return self.parsefunc(stream, context)
         except CancelParsing:
             return None
+        finally:
+            # The context refers to itself; breaking that lets it go with its last
+            # reference rather than wait for the garbage collector.
+            del context["_params"]

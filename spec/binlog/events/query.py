@@ -214,23 +214,25 @@ class StatusVarList(Construct):
                 io = BytesIO(block)
                 items = ListContainer()
                 names = linkedinstances[{id(STATUS_VAR_NAMES)}]
-                while io.tell() < end:
+                start = 0
+                while start < end:
                     var_code = io.read(1)[0]
-                    start = io.tell()
                     layout = {layouts}.get(var_code)
                     value = None
                     if layout is not None:
                         try:
                             value = layout(io, this)
                         except (ConstructError, struct.error, ValueError, IndexError):
-                            io.seek(start)
+                            io.seek(start + 1)
                             layout = None
                     if layout is None:
                         value = io.read()
-                    name = names[var_code] if var_code in names else f"UNKNOWN_{{var_code}}"
-                    items.append(Container(code=var_code, name=name, value=value))
+                    items.append(Container(code=var_code,
+                                           name=names.get(var_code) or f"UNKNOWN_{{var_code}}",
+                                           value=value))
                     if layout is None:
                         break
+                    start = io.tell()
                 return items
         """)
         return f"parse_{layouts}(io, this)"
