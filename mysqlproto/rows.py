@@ -265,6 +265,12 @@ class TableInfo:
     def codecs(self) -> list[ValueCodec | None]:
         return self._layout.codecs
 
+    @property
+    def has_column_metadata(self) -> bool:
+        """False for a table map without the column metadata block (MySQL 5.1
+        development trees): the sizes of its values are unknown."""
+        return not self._layout.no_metadata
+
     def __repr__(self) -> str:
         return (f"<TableInfo {self.schema}.{self.table} id={self.table_id} "
                 f"columns={list(self.keys)}>")
@@ -1038,7 +1044,7 @@ def decode_rows(event_or_body, table: TableInfo, *, kind: str | None = None) -> 
         raise RowsDecodeError(f"the rows event has {count} columns, the table map of "
                               f"{_qualified(table)} {len(table.columns)}", event_type=name,
                               field="column_count")
-    if table._layout.no_metadata:
+    if not table.has_column_metadata:
         raise RowsDecodeError(f"the TABLE_MAP of {_qualified(table)} has no column metadata "
                               "(the layout of MySQL 5.1 development trees): the sizes of its "
                               "values and its NULL bits are unknown", event_type=name,

@@ -370,8 +370,7 @@ def _no_metadata(info: TableInfo) -> bool:
     """A table map with no column metadata at all (MySQL 5.1 development trees): the
     sizes of its values are unknown whatever names it gets, and rebuilding it would
     lose the decoder's note saying so."""
-    layout = getattr(info, "_layout", None)
-    return bool(getattr(layout, "no_metadata", False))
+    return not info.has_column_metadata
 
 
 def enrich_table(info: TableInfo, table: TableSchema, *,
