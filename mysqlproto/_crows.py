@@ -11,8 +11,11 @@ decoder.  Each op gives exactly the value the generated Python decoder gives
 decode, DATETIME2 and DECIMAL inline with the same fallbacks.  Where the Python
 decoder calls the column codec's ``decode``, an op imitates the codecs of
 :mod:`spec.binlog.values` it knows (TIME2, TIMESTAMP2, DATE, YEAR, ENUM, SET, BIT,
-MEDIUMINT), after checking it against the codec on a few byte patterns; any other
-value, and one whose codec the op does not match, goes to the codec's ``decode``.
+MEDIUMINT), after checking it against the codec on a few byte patterns; a JSON
+column whose codec is :func:`mysqlproto.jsonbinary.decode_json_document` is decoded
+by the extension's binary JSON decoder (mysqlproto/_jsonb.c), the codec deciding
+when that one gives up; any other value, and one whose codec the op does not match,
+goes to the codec's ``decode``.
 ``tests/test_native_rows.py`` checks that both decoders agree.
 
 Importing this module raises ImportError when the extension is not built (a source
@@ -26,7 +29,10 @@ import datetime
 import random
 from decimal import Decimal
 
-from mysqlproto import _rowsc  # ImportError when the C extension is not built
+from mysqlproto import (
+    _rowsc,  # ImportError when the C extension is not built
+    jsonbinary,
+)
 from spec.binlog.events.table_map import (
     MYSQL_TYPE_BIT,
     MYSQL_TYPE_DATE,
@@ -182,6 +188,10 @@ def _decimal_op(column: ColumnDef, codec: ValueCodec, key: str) -> tuple:
 
 
 def _prefixed_op(codec: ValueCodec, key: str) -> tuple:
+    if codec.decode is jsonbinary.decode_json_document:
+        # the native binary JSON decoder, the codec when that gives up
+        return (_rowsc.OP_JSON, key, codec.prefix, codec.decode, jsonbinary.JsonUInt,
+                jsonbinary._native_opaque, jsonbinary.JSON_NULL)
     if codec.raw:
         return (_rowsc.OP_BYTES, key, codec.prefix)
     if codec.encoding and codec.encoding != "mysql-latin1":

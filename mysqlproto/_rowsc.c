@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_jsonb.h"
+
 enum {
     OP_I8, OP_U8, OP_I16, OP_U16, OP_I24, OP_U24, OP_I32, OP_U32, OP_I64, OP_U64,
     OP_F32, OP_F64,
@@ -58,6 +60,8 @@ enum {
     OP_ENUM,           /* (code, key, size, member strings or None) */
     OP_SET,            /* (code, key, size, member strings or None) */
     OP_BIT,            /* (code, key, size): big-endian unsigned */
+    OP_JSON,           /* (code, key, prefix, decode, JsonUInt, opaque, JSON_NULL):
+                          binary JSON (_jsonb.c), decode when that gives up */
     OP_COUNT
 };
 
@@ -89,6 +93,7 @@ typedef struct {
     PyObject *multiply;    /* DECIMAL: the exact context's multiply, or NULL (scale 0) */
     PyObject *quantum;     /* DECIMAL: Decimal('1E-scale'), or NULL */
     PyObject *neg_zero;    /* DECIMAL: Decimal('-0E-scale') */
+    JsonbHooks json;       /* JSON: JsonUInt and the opaque hook (fallback: JSON_NULL) */
 } Column;
 
 typedef struct {
@@ -491,6 +496,20 @@ read_value(const Column *c, const unsigned char *buf, Py_ssize_t end, Py_ssize_t
             return decode_text(c, (const char *)p, (Py_ssize_t)n);
         case OP_BYTES:
             return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)n);
+        case OP_JSON: {
+            if (n == 0)  /* MySQL reads an empty document as null */
+                return Py_NewRef(c->fallback);
+            PyObject *v = jsonb_decode(p, (Py_ssize_t)n, &c->json);
+            if (v == Py_None) {  /* a document that is null: JSON_NULL, not SQL NULL */
+                Py_DECREF(v);
+                return Py_NewRef(c->fallback);
+            }
+            if (v != NULL)
+                return v;
+            /* the native decoder gives up: the codec's Python decoders decide */
+            PyErr_Clear();
+            return call_decode(c, p, (Py_ssize_t)n);
+        }
         default:
             return call_decode(c, p, (Py_ssize_t)n);
         }
@@ -706,6 +725,8 @@ clear_images(Decoder *self)
             Py_CLEAR(c->neg_zero);
             Py_CLEAR(c->members);
             Py_CLEAR(c->tzinfo);
+            Py_CLEAR(c->json.uint_type);
+            Py_CLEAR(c->json.opaque);
         }
         PyMem_Free(image->columns);
         image->columns = NULL;
@@ -833,6 +854,7 @@ parse_op(Column *c, PyObject *op, Py_ssize_t index)
     case OP_TEXT:
     case OP_BYTES:
     case OP_CALL_PREFIXED:
+    case OP_JSON:
         c->prefixed = 1;
         if (c->size < 1 || c->size > 4)
             return bad_op(index, "a length prefix has 1-4 bytes");
@@ -905,6 +927,15 @@ parse_op(Column *c, PyObject *op, Py_ssize_t index)
     }
     else if (c->op == OP_DECIMAL)
         return parse_decimal(c, op, index);
+    else if (c->op == OP_JSON) {
+        if (!PyType_Check(item(op, 4)))
+            return bad_op(index, "JSON takes (decode, JsonUInt type, opaque, JSON_NULL)");
+        if (need_callable(item(op, 5), index, "opaque") < 0)
+            return -1;
+        c->json.uint_type = Py_NewRef(item(op, 4));
+        c->json.opaque = Py_NewRef(item(op, 5));
+        c->fallback = Py_NewRef(item(op, 6));
+    }
     return 0;
 }
 
@@ -994,6 +1025,8 @@ Decoder_traverse(Decoder *self, visitproc visit, void *arg)
             Py_VISIT(c->neg_zero);
             Py_VISIT(c->members);
             Py_VISIT(c->tzinfo);
+            Py_VISIT(c->json.uint_type);
+            Py_VISIT(c->json.opaque);
         }
     }
     return 0;
@@ -1053,11 +1086,21 @@ static PyTypeObject DecoderType = {
     .tp_members = Decoder_members,
 };
 
+static PyMethodDef rowsc_methods[] = {
+    {"decode_json", (PyCFunction)(void (*)(void))jsonb_decode_py, METH_FASTCALL,
+     PyDoc_STR("decode_json(data, JsonUInt, opaque)\n--\n\n"
+               "One binary JSON document (not empty), as mysqlproto.jsonbinary's fast "
+               "decoder gives it;\nValueError where that one gives up.")},
+    {NULL, NULL, 0, NULL}
+};
+
 static struct PyModuleDef rowsc_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "mysqlproto._rowsc",
-    .m_doc = "The optional C decoder of row images (see mysqlproto/_crows.py).",
+    .m_doc = "The optional C decoder of row images (see mysqlproto/_crows.py) and of "
+             "binary JSON (mysqlproto/_jsonb.c).",
     .m_size = -1,
+    .m_methods = rowsc_methods,
 };
 
 PyMODINIT_FUNC
@@ -1072,7 +1115,7 @@ PyInit__rowsc(void)
         {"OP_DATETIME2", OP_DATETIME2}, {"OP_DECIMAL", OP_DECIMAL},
         {"OP_YEAR", OP_YEAR}, {"OP_DATE", OP_DATE}, {"OP_TIME2", OP_TIME2},
         {"OP_TIMESTAMP2", OP_TIMESTAMP2}, {"OP_ENUM", OP_ENUM}, {"OP_SET", OP_SET},
-        {"OP_BIT", OP_BIT},
+        {"OP_BIT", OP_BIT}, {"OP_JSON", OP_JSON},
         {"KIND_WRITE", KIND_WRITE}, {"KIND_DELETE", KIND_DELETE}, {"KIND_UPDATE", KIND_UPDATE},
         {"ENC_OTHER", ENC_OTHER}, {"ENC_UTF8", ENC_UTF8}, {"ENC_ASCII", ENC_ASCII},
         {"ENC_LATIN1", ENC_LATIN1}, {"ENC_UTF16BE", ENC_UTF16BE}, {"ENC_UTF16LE", ENC_UTF16LE},

@@ -68,6 +68,14 @@ point at shared bytes so often that it would expand beyond its own size (a legit
 document never does).  Every failure is a :class:`~mysqlproto.errors.DecodeError` whose
 ``field`` is ``json`` plus the JSON path of the value at fault.
 
+Three decoders give the same values: the checked one (``_Decoder``, which names the
+error), a fast one (``_decode_json_fast``) and the same fast one in C
+(``mysqlproto._rowsc.decode_json``, mysqlproto/_jsonb.c, used when the optional
+extension is built and ``MYSQLPROTO_PURE_PYTHON`` is not set).  :func:`decode_json`
+runs a fast one and hands any doubt to the checked one, so errors are always the
+checked decoder's; tests/test_jsonbinary.py and tests/test_native_json.py hold them to
+that.
+
 Like ``parse_binary``, the decoder ignores bytes after the top-level value (partial
 updates leave free space inside containers, never after the document), accepts keys
 out of order, and reads an empty column value (``b""``) as JSON null: MySQL writes one
@@ -84,6 +92,7 @@ import itertools
 import json
 import math
 import operator
+import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -738,10 +747,33 @@ def decode_json(data: bytes | bytearray | memoryview) -> Any:
     # Any doubt and the checked decoder decides; outside the handler, so that its
     # DecodeError does not chain the fast decoder's exception.
     try:
+        if _NATIVE_DECODE is not None:
+            return _NATIVE_DECODE(data, JsonUInt, _native_opaque)
         return _decode_json_fast(data)
     except Exception:
         pass
     return _decode_json_checked(data)
+
+
+def _native_opaque(field_type: int, payload: bytes) -> Any:
+    """The native decoder's hook for opaque values: as the fast decoder makes them."""
+    return _opaque_value(field_type, payload, _bail)
+
+
+def _native_json_decoder() -> Any:
+    """``mysqlproto._rowsc.decode_json`` -- :func:`_decode_json_fast` in C (same values,
+    gives up where it does) -- when the optional extension is built and
+    ``MYSQLPROTO_PURE_PYTHON`` is not set, else None."""
+    if os.environ.get("MYSQLPROTO_PURE_PYTHON"):
+        return None
+    try:
+        from mysqlproto._rowsc import decode_json as native
+    except ImportError:
+        return None
+    return native
+
+
+_NATIVE_DECODE = _native_json_decoder()
 
 
 _TYPE_NAMES = {
