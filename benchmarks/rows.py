@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from construct import Container  # noqa: E402
 
+from mysqlproto import jsonbinary  # noqa: E402
 from mysqlproto import rows as rows_module  # noqa: E402
 from mysqlproto.binlog import BinlogWriter, read_binlog  # noqa: E402
 from mysqlproto.events import Event  # noqa: E402
@@ -186,15 +187,16 @@ def _forget_decoders(*tables: TableInfo) -> None:
 
 @contextmanager
 def pure_python(*tables: TableInfo):
-    """decode_rows with the generated Python decoders (the default restored after);
+    """decode_rows with the generated Python decoders and the Python binary JSON decoder
+    (the defaults restored after);
     the decoders cached with ``tables`` and the table maps seen are dropped."""
-    native = rows_module._native_decoders()
-    rows_module._NATIVE = None
+    native, native_json = rows_module._native_decoders(), jsonbinary._NATIVE_DECODE
+    rows_module._NATIVE = jsonbinary._NATIVE_DECODE = None
     _forget_decoders(*tables)
     try:
         yield
     finally:
-        rows_module._NATIVE = native
+        rows_module._NATIVE, jsonbinary._NATIVE_DECODE = native, native_json
         _forget_decoders(*tables)
 
 
