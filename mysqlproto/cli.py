@@ -152,8 +152,9 @@ def _tracker(args, catalog=None):
         if not ids:
             raise SystemExit(f"error: unknown charset {args.assume_charset!r}")
         default = ids[0]
-    return TableMapTracker(default_charset=default,
-                           enrich=catalog.enrich if catalog is not None else None)
+    # the catalog itself, not its enrich method: the tracker then shows it the QUERY
+    # events, and a fetching catalog notices DDL
+    return TableMapTracker(default_charset=default, enrich=catalog)
 
 
 def cmd_dump(args) -> int:

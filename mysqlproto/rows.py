@@ -1201,6 +1201,9 @@ def rows_event_body(table: TableInfo, changes: Iterable, *, kind: str = "write",
 # == following table maps ============================================================
 
 
+_QUERY_EVENTS = frozenset({"QUERY_EVENT", "QUERY_COMPRESSED_EVENT"})
+
+
 class TableMapTracker:
     """Keeps the TABLE_MAP definitions of a stream so its rows events can be decoded.
 
@@ -1212,7 +1215,9 @@ class TableMapTracker:
     ``enrich``, when given, is called with each table the table map defines and returns
     the table to decode with: the place to add what the binlog does not carry (column
     names under ``binlog_row_metadata=MINIMAL``, MariaDB's old-format temporal
-    precisions...), from the server's ``information_schema`` for instance.
+    precisions...), from the server's ``information_schema`` for instance.  When the
+    hook has an ``observe`` method too (a :class:`mysqlproto.schema.SchemaCatalog`),
+    every QUERY event is shown to it, so it can notice DDL.
     """
 
     def __init__(self, *, mariadb: bool | None = None, default_charset: int | None = None,
@@ -1223,6 +1228,7 @@ class TableMapTracker:
         self.default_charset = default_charset
         self.logical_types = logical_types or {}
         self.enrich = enrich
+        self._query_observer = getattr(enrich, "observe", None)
         self.tables: dict[int, TableInfo] = {}
 
     def observe(self, event) -> None:
@@ -1243,6 +1249,8 @@ class TableMapTracker:
             if self.enrich is not None:
                 info = self.enrich(info)
             self.tables[body["table_id"]] = info
+        elif self._query_observer is not None and name in _QUERY_EVENTS:
+            self._query_observer(event)
         for inner in event.inner or ():
             self.observe(inner)
 

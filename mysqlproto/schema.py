@@ -35,9 +35,14 @@ rows of text (:class:`mysqlproto.client.Client`).
 What ``information_schema`` cannot say, and this module therefore cannot supply:
 
 - the definition the table had when the binlog was written: the catalog describes the
-  table as it is now. A change that keeps the column count and types (renamed
-  columns, ENUM members added, a hires precision changed under
-  ``mysql56_temporal_format=OFF``) is not noticed;
+  table as it is now. A fetching catalog that is shown the stream's QUERY events
+  (:meth:`SchemaCatalog.observe`; ``TableMapTracker(enrich=catalog)`` does it) forgets
+  a table when a statement alters, creates, renames or drops it, and fetches it again
+  at its next table map: streaming near the server's head, that is the definition the
+  rows were written with. Reading an older binlog, it is the table as it is now; a
+  change that keeps the column count and types (renamed columns, ENUM members added,
+  a hires precision changed under ``mysql56_temporal_format=OFF``) goes unnoticed
+  there;
 - ENUM/SET members with 4-byte characters: ``COLUMN_TYPE`` (and ``SHOW CREATE
   TABLE``) turn them into ``?`` (MySQL 9.7, MariaDB 11.8 both). A column whose members
   hold a ``?`` and whose charset can encode 4-byte characters keeps its index/bitmask
@@ -103,6 +108,7 @@ __all__ = [
     "enrich_table",
     "fetch_table",
     "parse_members",
+    "ddl_tables",
     "query_tables",
     "server_catalog",
 ]
@@ -425,7 +431,9 @@ class SchemaCatalog:
     the fetched definitions kept (least recently used go first); ``max_layouts`` the
     enriched table maps kept. ``member_strings``: supply ENUM/SET member strings.
 
-    ``catalog.enrich`` goes to ``TableMapTracker(enrich=...)``.
+    The catalog (or its ``enrich`` method) goes to ``TableMapTracker(enrich=...)``;
+    given the catalog itself, the tracker also shows it the QUERY events
+    (:meth:`observe`), so that DDL makes it fetch the tables concerned again.
     """
 
     def __init__(self, tables: Iterable[TableSchema] = (), *, fetch: Fetch | None = None,
@@ -466,6 +474,41 @@ class SchemaCatalog:
         self._tables.pop((schema, table), None)
         self._pinned.discard((schema, table))
         self._forget_enriched((schema, table))
+
+    def observe(self, event: Any) -> None:
+        """Notice DDL in a stream: shown a QUERY event (plain or MariaDB's compressed
+        one) whose statement alters, creates, renames or drops tables, forget the
+        fetched definitions of those tables (all fetched ones when the statement names
+        them in a way :func:`ddl_tables` cannot read), so the next table map of each
+        fetches it again. Definitions given to the catalog (``tables``, :meth:`add`,
+        a schema file) stay: they are what the caller says the tables are. Without
+        ``fetch`` this does nothing. :class:`~mysqlproto.rows.TableMapTracker` calls
+        it for every QUERY event when the catalog is its ``enrich`` hook."""
+        if self.fetch is None or event.name not in _QUERY_EVENTS:
+            return
+        body = event.body
+        if not isinstance(body, Mapping):
+            return
+        names = ddl_tables(_text(body.get("query", "")), _text(body.get("db", "")))
+        if names is None:
+            self.forget_fetched()
+            return
+        for name in names:
+            self.forget_fetched(*name)
+
+    def forget_fetched(self, schema: str | None = None, table: str | None = None) -> None:
+        """Drop fetched (not given) definitions: of the table ``schema.table`` (names
+        compared without regard to case: ``lower_case_table_names`` may fold them),
+        of every table of ``schema`` when ``table`` is None, of every table when both
+        are None."""
+        def matches(key: QualifiedName) -> bool:
+            if schema is not None and key[0].lower() != schema.lower():
+                return False
+            return table is None or key[1].lower() == table.lower()
+
+        for key in [key for key in self._tables if key not in self._pinned and matches(key)]:
+            del self._tables[key]
+            self._forget_enriched(key)
 
     def _forget_enriched(self, name: QualifiedName) -> None:
         self._recent.clear()
@@ -628,6 +671,106 @@ PRIMARY_KEY_QUERY = (
 )
 
 
+# == DDL in a stream ====================================================================
+
+_QUERY_EVENTS = frozenset({"QUERY_EVENT", "QUERY_COMPRESSED_EVENT"})
+
+# A name: `quoted` (`` doubles a backtick), "quoted" (ANSI_QUOTES) or bare.
+_IDENT = r'(?:`(?:[^`]|``)*`|"(?:[^"]|"")*"|[^\s`"\'.,;()]+)'
+_NAME = re.compile(rf"\s*({_IDENT})(?:\s*\.\s*({_IDENT}))?")
+_LEADING = re.compile(r"(?:\s+|/\*(?!!).*?\*/|/\*!\d*|--[^\n]*\n|#[^\n]*\n)*", re.S)
+_COMMA = re.compile(r"\s*,")
+_RENAME_TO = re.compile(r"(?i)\s*TO\b")
+_TABLE_DDL = re.compile(
+    r"(?is)(?:(ALTER)(?:\s+(?:ONLINE|OFFLINE|IGNORE))*\s+TABLE(?:\s+IF\s+EXISTS)?"
+    r"|(CREATE)(?:\s+OR\s+REPLACE)?(?:\s+TEMPORARY)?\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
+    r"|(DROP)(?:\s+TEMPORARY)?\s+TABLES?(?:\s+IF\s+EXISTS)?"
+    r"|(RENAME)\s+TABLES?"
+    r"|(TRUNCATE)(?:\s+TABLE)?"
+    r"|(DROP|ALTER)\s+(?:DATABASE|SCHEMA)(?:\s+IF\s+EXISTS)?)\b")
+# Statements that never change a table's columns (the rest of CREATE/ALTER/DROP).
+_HARMLESS = re.compile(
+    r"(?is)(?:CREATE|ALTER|DROP)\s+(?:OR\s+REPLACE\s+)?(?:(?:DEFINER\s*=\s*\S+|"
+    r"ALGORITHM\s*=\s*\w+|SQL\s+SECURITY\s+\w+|UNIQUE|FULLTEXT|SPATIAL|ONLINE|"
+    r"OFFLINE|AGGREGATE)\s+)*(?:USER|ROLE|VIEW|EVENT|FUNCTION|PROCEDURE|TRIGGER|INDEX|"
+    r"SERVER|TABLESPACE|LOGFILE|RESOURCE|SPATIAL\s+REFERENCE|SEQUENCE|PACKAGE|"
+    r"UNDO|INSTANCE|DATABASE|SCHEMA)\b")
+
+
+# ALTER TABLE t ..., RENAME [TO|AS] u (not RENAME COLUMN/INDEX/KEY)
+_ALTER_RENAME = re.compile(
+    rf"(?is).*?\bRENAME\s+(?!(?:COLUMN|INDEX|KEY)\b)(?:(?:TO|AS)\s+)?"
+    rf"({_IDENT}(?:\s*\.\s*{_IDENT})?)")
+
+
+def _unquote(name: str) -> str:
+    if name[:1] == "`":
+        return name[1:-1].replace("``", "`")
+    if name[:1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def _names(text: str, pos: int, default_schema: str,
+           rename: bool = False) -> tuple[list[tuple[str, str | None]], int] | None:
+    """Comma-separated names from ``pos`` (``a TO b, c TO d`` when ``rename``):
+    (names, end), or None when no name is there."""
+    names: list[tuple[str, str | None]] = []
+    while True:
+        match = _NAME.match(text, pos)
+        if match is None:
+            return None
+        first, second = match.group(1), match.group(2)
+        names.append((_unquote(first), _unquote(second)) if second is not None
+                     else (default_schema, _unquote(first)))
+        pos = match.end()
+        more = _RENAME_TO.match(text, pos) if rename else None
+        more = more or _COMMA.match(text, pos)
+        if more is None:
+            return names, pos
+        pos = more.end()
+
+
+def ddl_tables(statement: str,
+               default_schema: str = "") -> list[tuple[str, str | None]] | None:
+    """The tables whose columns a statement may change, as (schema, table).
+
+    ``ALTER TABLE`` (and the table it renames to), ``CREATE [OR REPLACE] TABLE``,
+    ``DROP TABLE`` and ``RENAME TABLE`` give the tables they name, ``default_schema``
+    (the QUERY event's ``db``) for unqualified names; ``DROP``/``ALTER DATABASE`` gives
+    ``(schema, None)``: all its tables. Any other statement gives ``[]``; one of those
+    kinds whose names cannot be read, or a CREATE/ALTER/DROP of an unknown kind of
+    object, gives None (the caller then forgets every table). Leading comments are
+    skipped and version comments (``/*!50001 ... */``) read through. Names are as
+    written; compare them without regard to case.
+    """
+    start = _LEADING.match(statement).end()
+    match = _TABLE_DDL.match(statement, start)
+    if match is None:
+        if _HARMLESS.match(statement, start) or not re.match(
+                r"(?i)(?:ALTER|CREATE|DROP|RENAME)\b", statement[start:]):
+            return []
+        return None  # CREATE/ALTER/DROP of something we do not know: be safe
+    kind = next(group for group in match.groups() if group)
+    if match.group(6):  # DROP/ALTER DATABASE
+        found = _NAME.match(statement, match.end())
+        return None if found is None else [(_unquote(found.group(1)), None)]
+    if kind.upper() == "TRUNCATE":
+        return []
+    parsed = _names(statement, match.end(), default_schema, kind.upper() == "RENAME")
+    if parsed is None:
+        return None
+    names, end = parsed
+    if kind.upper() in ("ALTER", "CREATE"):
+        names = names[:1]  # ALTER TABLE t RENAME TO u: u is new, t is gone, both fetch
+        rename = _ALTER_RENAME.match(statement, end) if kind.upper() == "ALTER" else None
+        if rename is not None:
+            more = _names(rename.group(1), 0, default_schema)
+            if more is not None:
+                names += more[0]
+    return names
+
+
 class Queryable(Protocol):
     """A connected client: :class:`mysqlproto.client.Client` for instance."""
 
@@ -678,6 +821,6 @@ def fetch_table(client: Queryable, schema: str, table: str) -> TableSchema | Non
 
 def server_catalog(client: Queryable, **options: Any) -> SchemaCatalog:
     """A catalog that fetches each table from ``client``'s server on first use (and
-    again after DDL): ``TableMapTracker(enrich=server_catalog(client).enrich)``."""
+    again after DDL): ``TableMapTracker(enrich=server_catalog(client))``."""
     return SchemaCatalog(fetch=lambda schema, table: fetch_table(client, schema, table),
                          **options)
