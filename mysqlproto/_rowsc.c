@@ -506,7 +506,10 @@ read_value(const Column *c, const unsigned char *buf, Py_ssize_t end, Py_ssize_t
             }
             if (v != NULL)
                 return v;
-            /* the native decoder gives up: the codec's Python decoders decide */
+            /* the native decoder gives up: the codec's Python decoders decide (as
+               decode_json does: an Exception, not a KeyboardInterrupt) */
+            if (!PyErr_ExceptionMatches(PyExc_Exception))
+                return NULL;
             PyErr_Clear();
             return call_decode(c, p, (Py_ssize_t)n);
         }

@@ -315,3 +315,24 @@ def test_rows_op_falls_back_to_the_checked_decoders_error():
     body.rows = _rows_bytes(encode_json([1]), bad)
     with pytest.raises(DecodeError, match="duplicate key"):
         decode_rows(body, TABLE, kind="write")
+
+
+def test_rows_op_lets_a_keyboard_interrupt_through():
+    def decoder(hook):
+        return _rowsc.Decoder(_rowsc.KIND_WRITE, RowChange, (
+            (_rowsc.OP_JSON, "doc", 4, jsonbinary.decode_json_document, JsonUInt, hook,
+             JSON_NULL),), None)
+
+    def interrupted(field_type, payload):
+        raise KeyboardInterrupt
+
+    def failing(field_type, payload):
+        raise ValueError("no")
+
+    opaque = encode_json([jsonbinary.JsonOpaque(253, b"x")])
+    rows = b"\x00" + struct.pack("<I", len(opaque)) + opaque
+    with pytest.raises(KeyboardInterrupt):
+        decoder(interrupted)(rows)
+    # any other failure of the native decoder leaves the value to the codec
+    (change,), _ = decoder(failing)(rows)
+    assert change.after["doc"] == [jsonbinary.JsonOpaque(253, b"x")]
