@@ -38,6 +38,7 @@ from tests.test_jsonbinary import (
     HOSTILE,
     MALFORMED,
     MYSQL_97_DOCS,
+    MYSQL_97_PARTIAL,
     _canon,
     _encode_large,
     _mysql_order,
@@ -155,6 +156,14 @@ def test_native_decodes_mysql_97_bytes():
             assert _canon(native(raw)) == _canon(_decode_json_checked(raw))
             seen += 1
     assert seen > 20
+
+
+def test_native_decodes_documents_mysql_updated_in_place():
+    # partial updates leave free space and moved offsets: valid, not canonical
+    befores = [bytes.fromhex(before) for _, before, _ in MYSQL_97_PARTIAL]
+    assert any(encode_json(_decode_json_checked(b)) != b for b in befores)
+    for data in befores:
+        assert _canon(native(data)) == _canon(_decode_json_checked(data))
 
 
 def test_native_depth_limit_is_the_fast_decoders():
