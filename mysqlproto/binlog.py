@@ -102,6 +102,7 @@ class FormatContext:
         "flavour",
         "permutation",
         "_params",
+        "_specs",
     )
 
     def __init__(
@@ -123,6 +124,8 @@ class FormatContext:
         self.flavour = flavour
         self.permutation = permutation
         self._params: dict[int, dict[str, Any]] = {}
+        # code as written -> (flavour, permutation, spec): spec_for runs on every event
+        self._specs: dict[int, tuple[Any, Any, Any]] = {}
 
     @classmethod
     def for_old_binlog(cls, binlog_version: int, flavour: Flavour = MYSQL) -> FormatContext:
@@ -171,7 +174,12 @@ class FormatContext:
 
     def spec_for(self, code: int):
         """The event spec for a code as written in the file."""
-        return self.flavour.spec_for(self.canonical(code))
+        known = self._specs.get(code)
+        if known is not None and known[0] is self.flavour and known[1] is self.permutation:
+            return known[2]
+        spec = self.flavour.spec_for(self.canonical(code))
+        self._specs[code] = (self.flavour, self.permutation, spec)
+        return spec
 
     @property
     def has_checksums(self) -> bool:
@@ -364,6 +372,33 @@ class BinlogReader:
                 raise
             self.errors.append(exc)
             return self._skip(exc)
+
+    def decode_whole(self, raw: bytes) -> Event | None:
+        """``raw`` holding exactly one event (a replication packet's), decoded as
+        :meth:`feed` then :meth:`next_event` would, without the buffering: the hot path
+        of a stream.  Returns None -- nothing consumed -- when this fast path does not
+        apply (bytes already buffered, the magic or the first event still to come, a
+        size that is not ``len(raw)``); the caller then feeds as usual, which decodes
+        the same event and reports what is wrong with its framing."""
+        if (self._first_event or self._need_magic or self._done or self._pos != len(self._buf)
+                or type(raw) is not bytes):
+            return None
+        hl = self.context.header_len
+        size = len(raw)
+        if hl != LOG_EVENT_HEADER_LEN or size < hl or size > self.max_event_size:
+            return None
+        timestamp, code, server_id, event_size, log_pos, flags = _HEADER_V4.unpack_from(raw)
+        if event_size != size:
+            return None
+        offset = self._offset + self._pos
+        try:
+            event = self._decode(raw, offset, code, self._name(code), timestamp, server_id,
+                                 size, log_pos, flags)
+        except DecodeError:
+            self._done = True  # as next_event with on_error="raise"
+            raise
+        self._offset += size
+        return event
 
     def _fail(self, cls, message: str, *, offset: int, event_type: str | None = None,
               field: str | None = None) -> DecodeError:

@@ -112,6 +112,10 @@ class Role(enum.Enum):
     CLIENT = "client"
     SERVER = "server"
 
+    # Members are singletons compared by identity: hash them as objects (in C) rather
+    # than by name (Enum.__hash__, Python code, twice per packet of a binlog stream).
+    __hash__ = object.__hash__
+
     @property
     def peer(self) -> Role:
         return Role.SERVER if self is Role.CLIENT else Role.CLIENT
@@ -137,6 +141,8 @@ class State(enum.Enum):
     STREAM = "STREAM"  # the binlog network stream (and semi-sync ACKs)
     CLOSED = "CLOSED"
     ERROR = "ERROR"  # a protocol error happened; nothing more is accepted
+
+    __hash__ = object.__hash__  # as Role's
 
 
 class _NeedData:

@@ -43,3 +43,16 @@ def test_old_binlog_versions_have_their_implied_tables():
     assert (v1.header_len, v3.header_len) == (13, 19)
     assert v1.post_header_len(4) == 0 and v3.post_header_len(4) == 8  # ROTATE_EVENT
     assert v1.post_header_len(2) == 11  # QUERY_EVENT without status variables
+
+
+def test_spec_for_follows_a_change_of_flavour_or_permutation():
+    from mysqlproto.registry import MARIADB, MYSQL
+
+    ctx = FormatContext(flavour=MYSQL)
+    assert ctx.spec_for(2).name == "QUERY_EVENT" and ctx.spec_for(162) is None
+    ctx.flavour = MARIADB  # the lookups made under MySQL are not reused
+    assert ctx.spec_for(162).name == "GTID_EVENT"
+    ctx.permutation = tuple(range(16)) + (19,)  # code 16 read as TABLE_MAP (19)
+    assert ctx.spec_for(16).name == "TABLE_MAP_EVENT"
+    ctx.permutation = None
+    assert ctx.spec_for(16).name != "TABLE_MAP_EVENT"

@@ -169,6 +169,62 @@ def test_feeding_one_byte_at_a_time_gives_the_same_events():
     assert [e.offset for e in pieces] == [e.offset for e in whole]
 
 
+def _whole_events(data: bytes) -> list[bytes]:
+    return [data[offset:offset + size] for offset, _, size in event_offsets(data)]
+
+
+def test_decode_whole_gives_what_feeding_gives():
+    # a stream's packets: one event each; the first goes through feed (it may be an
+    # old-format START event), the rest through the fast path
+    data = corpus_bytes(SMALL)
+    whole = list(read_binlog(data))
+    reader = BinlogReader(start_offset=4, expect_magic=False)
+    first, *rest = _whole_events(data)
+    reader.feed(first)
+    events = [reader.next_event()]
+    fast = 0
+    for raw in rest:
+        event = reader.decode_whole(raw)
+        if event is None:
+            reader.feed(raw)
+            event = reader.next_event()
+        else:
+            fast += 1
+        events.append(event)
+    assert fast == len(rest)
+    assert events == whole and [e.offset for e in events] == [e.offset for e in whole]
+    assert reader.offset == len(data)
+
+
+def test_decode_whole_leaves_what_it_does_not_vouch_for_to_feed():
+    data = corpus_bytes(SMALL)
+    first, second, third, *_ = _whole_events(data)
+    reader = BinlogReader(expect_magic=False)
+    assert reader.decode_whole(first) is None  # the first event: feed decides
+    reader.feed(first)
+    reader.next_event()
+    assert reader.decode_whole(second + b"x") is None  # a size that is not the packet's
+    assert reader.decode_whole(second[:-1]) is None
+    assert reader.decode_whole(bytearray(second)) is None
+    reader.feed(second[:10])  # bytes already buffered
+    assert reader.decode_whole(third) is None
+    assert reader.offset == len(first)  # nothing consumed
+
+
+def test_decode_whole_raises_as_next_event_and_stops():
+    data = corpus_bytes(SMALL)
+    first, second, *_ = _whole_events(data)
+    corrupt = bytearray(second)
+    corrupt[-10] ^= 0x40
+    reader = BinlogReader(expect_magic=False, start_offset=4)
+    reader.feed(first)
+    reader.next_event()
+    with pytest.raises(ChecksumError) as info:
+        reader.decode_whole(bytes(corrupt))
+    assert (info.value.offset, info.value.event_type) == (4 + len(first), "QUERY_EVENT")
+    assert reader.decode_whole(second) is None and reader.next_event() is None
+
+
 def test_trailing_garbage_after_the_last_event_is_an_error():
     data = corpus_bytes(SMALL) + b"\x00\x01\x02"
     with pytest.raises(TruncatedError):
