@@ -103,6 +103,7 @@ __all__ = [
     "RowsDecodeError",
     "MissingTableMapError",
     "JsonDiffValue",
+    "QUERY_EVENT_NAMES",
     "decode_rows",
     "encode_rows",
     "rows_event_body",
@@ -1201,7 +1202,8 @@ def rows_event_body(table: TableInfo, changes: Iterable, *, kind: str = "write",
 # == following table maps ============================================================
 
 
-_QUERY_EVENTS = frozenset({"QUERY_EVENT", "QUERY_COMPRESSED_EVENT"})
+QUERY_EVENT_NAMES = frozenset({"QUERY_EVENT", "QUERY_COMPRESSED_EVENT"})
+"""The events whose body holds a statement (``query``) and its default database (``db``)."""
 
 
 class TableMapTracker:
@@ -1249,7 +1251,7 @@ class TableMapTracker:
             if self.enrich is not None:
                 info = self.enrich(info)
             self.tables[body["table_id"]] = info
-        elif self._query_observer is not None and name in _QUERY_EVENTS:
+        elif self._query_observer is not None and name in QUERY_EVENT_NAMES:
             self._query_observer(event)
         for inner in event.inner or ():
             self.observe(inner)

@@ -61,7 +61,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from mysqlproto.errors import UsageError
-from mysqlproto.rows import TableInfo
+from mysqlproto.rows import QUERY_EVENT_NAMES, TableInfo
 from spec.binlog.values import COLLATION_CHARSETS, LOGICAL_TYPES, ColumnDef
 from spec.types import (
     MYSQL_TYPE_BIT,
@@ -484,7 +484,7 @@ class SchemaCatalog:
         a schema file) stay: they are what the caller says the tables are. Without
         ``fetch`` this does nothing. :class:`~mysqlproto.rows.TableMapTracker` calls
         it for every QUERY event when the catalog is its ``enrich`` hook."""
-        if self.fetch is None or event.name not in _QUERY_EVENTS:
+        if self.fetch is None or event.name not in QUERY_EVENT_NAMES:
             return
         body = event.body
         if not isinstance(body, Mapping):
@@ -673,8 +673,6 @@ PRIMARY_KEY_QUERY = (
 
 # == DDL in a stream ====================================================================
 
-_QUERY_EVENTS = frozenset({"QUERY_EVENT", "QUERY_COMPRESSED_EVENT"})
-
 # A name: `quoted` (`` doubles a backtick), "quoted" (ANSI_QUOTES) or bare.
 _IDENT = r'(?:`(?:[^`]|``)*`|"(?:[^"]|"")*"|[^\s`"\'.,;()]+)'
 _NAME = re.compile(rf"\s*({_IDENT})(?:\s*\.\s*({_IDENT}))?")
@@ -686,7 +684,6 @@ _TABLE_DDL = re.compile(
     r"|(CREATE)(?:\s+OR\s+REPLACE)?(?:\s+TEMPORARY)?\s+TABLE(?:\s+IF\s+NOT\s+EXISTS)?"
     r"|(DROP)(?:\s+TEMPORARY)?\s+TABLES?(?:\s+IF\s+EXISTS)?"
     r"|(RENAME)\s+TABLES?"
-    r"|(TRUNCATE)(?:\s+TABLE)?"
     r"|(DROP|ALTER)\s+(?:DATABASE|SCHEMA)(?:\s+IF\s+EXISTS)?)\b")
 # Statements that never change a table's columns (the rest of CREATE/ALTER/DROP).
 _HARMLESS = re.compile(
@@ -752,11 +749,9 @@ def ddl_tables(statement: str,
             return []
         return None  # CREATE/ALTER/DROP of something we do not know: be safe
     kind = next(group for group in match.groups() if group)
-    if match.group(6):  # DROP/ALTER DATABASE
+    if match.group(5):  # DROP/ALTER DATABASE
         found = _NAME.match(statement, match.end())
         return None if found is None else [(_unquote(found.group(1)), None)]
-    if kind.upper() == "TRUNCATE":
-        return []
     parsed = _names(statement, match.end(), default_schema, kind.upper() == "RENAME")
     if parsed is None:
         return None
