@@ -378,10 +378,10 @@ class BinlogReader:
         :meth:`feed` then :meth:`next_event` would, without the buffering: the hot path
         of a stream.  Returns None -- nothing consumed -- when this fast path does not
         apply (bytes already buffered, the magic or the first event still to come, a
-        size that is not ``len(raw)``); the caller then feeds as usual, which decodes
-        the same event and reports what is wrong with its framing."""
+        size that is not ``len(raw)``, ``on_error="skip"``); the caller then feeds as
+        usual, which decodes the same event and reports what is wrong with it."""
         if (self._first_event or self._need_magic or self._done or self._pos != len(self._buf)
-                or type(raw) is not bytes):
+                or type(raw) is not bytes or self.on_error != "raise"):
             return None
         hl = self.context.header_len
         size = len(raw)

@@ -209,6 +209,10 @@ def test_decode_whole_leaves_what_it_does_not_vouch_for_to_feed():
     reader.feed(second[:10])  # bytes already buffered
     assert reader.decode_whole(third) is None
     assert reader.offset == len(first)  # nothing consumed
+    skipping = BinlogReader(expect_magic=False, on_error="skip")
+    skipping.feed(first)
+    skipping.next_event()
+    assert skipping.decode_whole(second) is None  # a CorruptEvent is feed's to give
 
 
 def test_decode_whole_raises_as_next_event_and_stops():
